@@ -1,0 +1,12 @@
+//! The Conversation aggregate: a customer talking to an agent over one channel.
+//! Streams grow long, so the store snapshots this aggregate.
+
+mod aggregate;
+mod events;
+#[cfg(test)]
+mod tests;
+
+pub use aggregate::{Channel, Conversation, ConversationCommand};
+pub use events::{
+    ConversationClosed, ConversationEvent, ConversationStarted, MessageReceived, MessageSent,
+};
