@@ -27,7 +27,7 @@ pub fn given<A: Aggregate>(events: impl IntoIterator<Item = A::Event>) -> Given<
 }
 
 impl<A: Aggregate> Given<A> {
-    pub fn as_tenant(mut self, tenant: TenantId) -> Self {
+    pub fn by_tenant(mut self, tenant: TenantId) -> Self {
         self.tenant = tenant;
         self
     }

@@ -130,7 +130,7 @@ fn commands_to_a_missing_agent_are_not_found() {
 #[test]
 fn another_tenants_agent_is_not_found() {
     given::<Agent>([created()])
-        .as_tenant(other_tenant())
+        .by_tenant(other_tenant())
         .when(AgentCommand::DeployAgent)
         .then_expect_error(DomainError::NotFound);
 }

@@ -146,7 +146,7 @@ fn missing_or_foreign_conversations_are_not_found() {
         .when(ConversationCommand::ReceiveMessage { text: "hi".into() })
         .then_expect_error(DomainError::NotFound);
     given::<Conversation>([started()])
-        .as_tenant(other_tenant())
+        .by_tenant(other_tenant())
         .when(ConversationCommand::ReceiveMessage { text: "hi".into() })
         .then_expect_error(DomainError::NotFound);
 }

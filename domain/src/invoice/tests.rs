@@ -204,7 +204,7 @@ fn missing_or_foreign_invoices_are_not_found() {
         .when(pay(1))
         .then_expect_error(DomainError::NotFound);
     given::<Invoice>([issued()])
-        .as_tenant(other_tenant())
+        .by_tenant(other_tenant())
         .when(pay(17_100))
         .then_expect_error(DomainError::NotFound);
 }

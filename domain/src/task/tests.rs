@@ -209,7 +209,7 @@ fn cancel_before_the_end_only() {
 #[test]
 fn tasks_of_another_tenant_or_missing_are_not_found() {
     given::<Task>([created()])
-        .as_tenant(other_tenant())
+        .by_tenant(other_tenant())
         .when(TaskCommand::StartTask)
         .then_expect_error(DomainError::NotFound);
     given::<Task>([])

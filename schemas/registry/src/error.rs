@@ -110,9 +110,7 @@ impl RegistryError {
             E::MalformedRequest(_) => (StatusCode::BAD_REQUEST, 400),
             E::RouteNotFound => (StatusCode::NOT_FOUND, 404),
             E::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, 405),
-            E::Database(_) | E::Migrate(_) | E::Io(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, 50001)
-            }
+            E::Database(_) | E::Migrate(_) | E::Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, 50001),
         }
     }
 }
@@ -134,6 +132,13 @@ impl IntoResponse for RegistryError {
         } else {
             self.to_string()
         };
-        (status, SrJson(ErrorBody { error_code, message })).into_response()
+        (
+            status,
+            SrJson(ErrorBody {
+                error_code,
+                message,
+            }),
+        )
+            .into_response()
     }
 }

@@ -1,0 +1,167 @@
+//! Event <-> Avro value mapping.
+//!
+//! The domain's serde shape is the Avro shape by construction (field names and enum symbols
+//! match the `.avsc` files), so a payload goes through JSON and is then *resolved* against its
+//! schema: the resolution checks every field, type and symbol, and fails on any drift.
+
+use apache_avro::types::Value;
+use domain::agent::AgentEvent;
+use domain::conversation::ConversationEvent;
+use domain::invoice::InvoiceEvent;
+use domain::task::TaskEvent;
+use domain::{Aggregate, Event};
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
+
+use crate::{event_schema, EventMetadata, SchemaError};
+
+/// An event of any aggregate, as read from the store or a topic.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyEvent {
+    Agent(AgentEvent),
+    Task(TaskEvent),
+    Conversation(ConversationEvent),
+    Invoice(InvoiceEvent),
+}
+
+impl AnyEvent {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::Agent(e) => e.event_type(),
+            Self::Task(e) => e.event_type(),
+            Self::Conversation(e) => e.event_type(),
+            Self::Invoice(e) => e.event_type(),
+        }
+    }
+
+    pub fn aggregate_type(&self) -> &'static str {
+        match self {
+            Self::Agent(_) => domain::agent::Agent::TYPE,
+            Self::Task(_) => domain::task::Task::TYPE,
+            Self::Conversation(_) => domain::conversation::Conversation::TYPE,
+            Self::Invoice(_) => domain::invoice::Invoice::TYPE,
+        }
+    }
+
+    /// Reads an event as postgres-es stored it (the serde JSON of the aggregate's event enum).
+    ///
+    /// # Errors
+    /// When the aggregate type is unknown or the payload does not match it.
+    pub fn from_stored(aggregate_type: &str, payload: Json) -> Result<Self, SchemaError> {
+        Ok(match aggregate_type {
+            "agent" => Self::Agent(serde_json::from_value(payload)?),
+            "task" => Self::Task(serde_json::from_value(payload)?),
+            "conversation" => Self::Conversation(serde_json::from_value(payload)?),
+            "invoice" => Self::Invoice(serde_json::from_value(payload)?),
+            other => return Err(SchemaError::UnknownAggregateType(other.to_owned())),
+        })
+    }
+
+    /// The externally tagged serde JSON `{"EventType": {...}}`, split into tag and body.
+    fn tagged_body(&self) -> Result<Json, SchemaError> {
+        let tagged = match self {
+            Self::Agent(e) => serde_json::to_value(e)?,
+            Self::Task(e) => serde_json::to_value(e)?,
+            Self::Conversation(e) => serde_json::to_value(e)?,
+            Self::Invoice(e) => serde_json::to_value(e)?,
+        };
+        match tagged {
+            Json::Object(mut map) if map.len() == 1 => {
+                Ok(map.remove(self.event_type()).unwrap_or(Json::Null))
+            }
+            _ => Err(mapping(
+                self.event_type(),
+                "event does not serialize as a tagged object",
+            )),
+        }
+    }
+}
+
+fn mapping(event_type: &str, reason: impl ToString) -> SchemaError {
+    SchemaError::Mapping {
+        event_type: event_type.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Builds the Avro value of an event record, validated against the event's schema.
+///
+/// # Errors
+/// When the event does not fit its schema.
+pub fn encode_value(metadata: &EventMetadata, event: &AnyEvent) -> Result<Value, SchemaError> {
+    let event_type = event.event_type();
+    let schema = event_schema(event_type)?.schema();
+    let Json::Object(body) = event.tagged_body()? else {
+        return Err(mapping(event_type, "event body is not an object"));
+    };
+    let mut fields = vec![("metadata".to_owned(), metadata.to_value())];
+    for (name, json) in body {
+        let value = Value::try_from(json).map_err(|e| mapping(event_type, e))?;
+        fields.push((name, value));
+    }
+    Value::Record(fields)
+        .resolve(schema)
+        .map_err(|e| mapping(event_type, e))
+}
+
+/// Reads an event record decoded with its writer schema.
+///
+/// # Errors
+/// When the value is not an event record this build knows.
+pub fn decode_value(value: Value) -> Result<(EventMetadata, AnyEvent), SchemaError> {
+    let Value::Record(fields) = value else {
+        return Err(mapping("?", "record value expected"));
+    };
+    let mut metadata = None;
+    let mut body = serde_json::Map::new();
+    for (name, field) in fields {
+        if name == "metadata" {
+            metadata = Some(EventMetadata::from_value(field)?);
+        } else {
+            body.insert(name, to_json(field)?);
+        }
+    }
+    let metadata = metadata.ok_or_else(|| mapping("?", "metadata field missing"))?;
+    let tagged = Json::Object(
+        [(metadata.event_type.clone(), Json::Object(body))]
+            .into_iter()
+            .collect(),
+    );
+    let event = match metadata.aggregate_type.as_str() {
+        "agent" => AnyEvent::Agent(from_json(&metadata.event_type, tagged)?),
+        "task" => AnyEvent::Task(from_json(&metadata.event_type, tagged)?),
+        "conversation" => AnyEvent::Conversation(from_json(&metadata.event_type, tagged)?),
+        "invoice" => AnyEvent::Invoice(from_json(&metadata.event_type, tagged)?),
+        other => return Err(SchemaError::UnknownAggregateType(other.to_owned())),
+    };
+    Ok((metadata, event))
+}
+
+fn from_json<T: DeserializeOwned>(event_type: &str, json: Json) -> Result<T, SchemaError> {
+    serde_json::from_value(json).map_err(|e| mapping(event_type, e))
+}
+
+/// Avro value → the serde JSON shape of the domain types.
+fn to_json(value: Value) -> Result<Json, SchemaError> {
+    Ok(match value {
+        Value::Null => Json::Null,
+        Value::Boolean(b) => Json::Bool(b),
+        Value::Int(n) => Json::from(n),
+        Value::Long(n) => Json::from(n),
+        Value::Double(x) => Json::from(x),
+        Value::Float(x) => Json::from(f64::from(x)),
+        Value::String(s) | Value::Enum(_, s) => Json::String(s),
+        Value::Uuid(u) => Json::String(u.hyphenated().to_string()),
+        Value::Union(_, inner) => to_json(*inner)?,
+        Value::Array(items) => {
+            Json::Array(items.into_iter().map(to_json).collect::<Result<_, _>>()?)
+        }
+        Value::Record(fields) => Json::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| Ok((k, to_json(v)?)))
+                .collect::<Result<_, SchemaError>>()?,
+        ),
+        other => return Err(mapping("?", format!("unsupported Avro value {other:?}"))),
+    })
+}
