@@ -1,6 +1,7 @@
 //! Every `.avsc` parses, and every event variant survives encode → Avro binary → decode.
 
-use apache_avro::{GenericDatumReader, GenericDatumWriter};
+use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::writer::datum::GenericDatumWriter;
 use chrono::{NaiveDate, TimeZone, Utc};
 use domain::agent::{
     Agent, AgentCommand, AgentConfigInput, AgentConfigPatch, AgentSnapshot, AgentStatus,
