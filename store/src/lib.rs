@@ -1,1 +1,18 @@
-//! store
+//! PostgreSQL for the write side: the postgres-es event store, the transactional outbox
+//! (filled by a trigger in the events' own transaction) and idempotency keys.
+
+mod aggregate;
+mod database;
+mod error;
+mod idempotency;
+mod metadata;
+mod outbox;
+mod repository;
+
+pub use aggregate::{Es, Stored};
+pub use database::{connect, create_database_if_missing, migrate};
+pub use error::StoreError;
+pub use idempotency::{find_idempotent, IdempotentAnswer};
+pub use metadata::CommandMetadata;
+pub use outbox::{OutboxBatch, OutboxRow, OUTBOX_CHANNEL};
+pub use repository::{Committed, Repository};

@@ -1,0 +1,62 @@
+//! Connecting, creating the database, and migrating.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+
+use crate::StoreError;
+
+/// Opens a pool to `url`.
+///
+/// # Errors
+/// When the URL is invalid or the server cannot be reached.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(url)?.log_statements(tracing::log::LevelFilter::Trace);
+    Ok(PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await?)
+}
+
+/// Creates the database named in `url` when it does not exist yet (connecting to the
+/// server's `postgres` database to do so).
+///
+/// # Errors
+/// When the server cannot be reached or refuses.
+pub async fn create_database_if_missing(url: &str) -> Result<(), StoreError> {
+    let options = PgConnectOptions::from_str(url)?;
+    let name = options.get_database().unwrap_or("postgres").to_owned();
+    let mut admin = PgConnection::connect_with(&options.clone().database("postgres")).await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await?;
+    if !exists {
+        // Identifiers cannot be bound; quote it as PostgreSQL's quote_ident does.
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        let created = sqlx::raw_sql(&format!("CREATE DATABASE {quoted}"))
+            .execute(&mut admin)
+            .await;
+        match created {
+            Ok(_) => {}
+            // Another process created it between our check and our create.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    admin.close().await?;
+    Ok(())
+}
+
+/// Applies the write side's migrations.
+///
+/// # Errors
+/// When a migration fails.
+pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    sqlx::migrate!("./migrations").run(pool).await?;
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! Queries the outbox relay runs: read the oldest rows with their events, delete acknowledged ones.
+
+use serde_json::Value as Json;
+use sqlx::PgPool;
+
+use crate::StoreError;
+
+/// The channel the events trigger notifies on every append.
+pub const OUTBOX_CHANNEL: &str = "agenthub_outbox";
+
+/// One event waiting to be published.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Json,
+    pub metadata: Json,
+    /// When the event was committed, for the commit → publish latency.
+    pub enqueued_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Access to the outbox table.
+#[derive(Clone)]
+pub struct OutboxBatch {
+    pool: PgPool,
+}
+
+impl OutboxBatch {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The oldest `limit` rows in commit order of each aggregate.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn oldest(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT o.id, o.aggregate_type, o.aggregate_id, o.sequence, e.event_type,
+                    e.event_version, e.payload, e.metadata, o.enqueued_at
+             FROM outbox o
+             JOIN events e USING (aggregate_type, aggregate_id, sequence)
+             ORDER BY o.id
+             LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Removes rows the broker acknowledged.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn acknowledge(&self, ids: &[i64]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
+            .bind(ids)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// How many events wait to be published.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn backlog(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM outbox")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}

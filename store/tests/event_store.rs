@@ -1,0 +1,215 @@
+//! The event store against a real PostgreSQL: outbox rows and idempotency keys commit with
+//! the events, versions and conflicts behave.
+
+use chrono::Utc;
+use domain::task::{Task, TaskCommand};
+use domain::{DomainError, TenantId};
+use sqlx::PgPool;
+use store::{CommandMetadata, OutboxBatch, Repository, StoreError};
+use uuid::Uuid;
+
+async fn fresh_database() -> PgPool {
+    let server = std::env::var("TEST_DATABASE_SERVER")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
+    let url = format!("{server}/test_store_{}", Uuid::new_v4().simple());
+    store::create_database_if_missing(&url).await.unwrap();
+    let pool = store::connect(&url, 5).await.unwrap();
+    store::migrate(&pool).await.unwrap();
+    pool
+}
+
+fn metadata(key: Option<&str>) -> CommandMetadata {
+    CommandMetadata {
+        tenant: TenantId::parse("acme").unwrap(),
+        occurred_at: Utc::now(),
+        correlation_id: "c".into(),
+        causation_id: None,
+        traceparent: None,
+        actor: "tester".into(),
+        idempotency: key.map(|k| (k.to_owned(), "hash-1".to_owned())),
+    }
+}
+
+fn create(title: &str) -> TaskCommand {
+    TaskCommand::CreateTask {
+        title: title.into(),
+        description: None,
+        priority: None,
+    }
+}
+
+#[tokio::test]
+async fn events_and_outbox_rows_commit_together_in_order() {
+    let pool = fresh_database().await;
+    let tasks = Repository::<Task>::new(pool.clone());
+    let id = Uuid::now_v7().to_string();
+    let first = tasks
+        .execute(&id, create("a"), None, metadata(None))
+        .await
+        .unwrap();
+    let second = tasks
+        .execute(
+            &id,
+            TaskCommand::CancelTask { reason: None },
+            Some(1),
+            metadata(None),
+        )
+        .await;
+    assert_eq!(first.version, 1);
+    assert_eq!(second.unwrap().version, 2);
+
+    let rows = OutboxBatch::new(pool.clone()).oldest(10).await.unwrap();
+    let seen: Vec<(String, i64, String)> = rows
+        .iter()
+        .map(|r| (r.aggregate_id.clone(), r.sequence, r.event_type.clone()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (id.clone(), 1, "TaskCreated".into()),
+            (id.clone(), 2, "TaskCancelled".into())
+        ]
+    );
+    assert_eq!(rows[0].metadata["tenant_id"], "acme");
+
+    OutboxBatch::new(pool.clone())
+        .acknowledge(&[rows[0].id])
+        .await
+        .unwrap();
+    assert_eq!(OutboxBatch::new(pool).backlog().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_rejected_command_writes_nothing() {
+    let pool = fresh_database().await;
+    let tasks = Repository::<Task>::new(pool.clone());
+    let id = Uuid::now_v7().to_string();
+    let result = tasks
+        .execute(&id, TaskCommand::StartTask, None, metadata(Some("k0")))
+        .await;
+    assert!(matches!(
+        result,
+        Err(StoreError::Rejected(DomainError::NotFound))
+    ));
+    assert_eq!(OutboxBatch::new(pool.clone()).backlog().await.unwrap(), 0);
+    let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM idempotency_keys")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(keys, 0);
+}
+
+#[tokio::test]
+async fn a_stale_expected_version_is_a_mismatch() {
+    let pool = fresh_database().await;
+    let tasks = Repository::<Task>::new(pool);
+    let id = Uuid::now_v7().to_string();
+    tasks
+        .execute(&id, create("a"), None, metadata(None))
+        .await
+        .unwrap();
+    let stale = tasks
+        .execute(
+            &id,
+            TaskCommand::CancelTask { reason: None },
+            Some(0),
+            metadata(None),
+        )
+        .await;
+    assert!(matches!(
+        stale,
+        Err(StoreError::VersionMismatch {
+            expected: 0,
+            current: 1
+        })
+    ));
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_claimed_once_with_the_events() {
+    let pool = fresh_database().await;
+    let tasks = Repository::<Task>::new(pool.clone());
+    let tenant = TenantId::parse("acme").unwrap();
+    let first_id = Uuid::now_v7().to_string();
+    tasks
+        .execute(&first_id, create("a"), None, metadata(Some("key-1")))
+        .await
+        .unwrap();
+
+    // The same key on another new aggregate: the whole append is refused.
+    let second_id = Uuid::now_v7().to_string();
+    let again = tasks
+        .execute(&second_id, create("a"), None, metadata(Some("key-1")))
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+    assert_eq!(
+        tasks.load(&second_id).await.unwrap().1,
+        0,
+        "nothing of the retry was stored"
+    );
+
+    let answer = store::find_idempotent(&pool, &tenant, "key-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            answer.aggregate_id.as_str(),
+            answer.version,
+            answer.request_hash.as_str()
+        ),
+        (first_id.as_str(), 1, "hash-1")
+    );
+    let other_tenant = TenantId::parse("globex").unwrap();
+    assert_eq!(
+        store::find_idempotent(&pool, &other_tenant, "key-1")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn concurrent_writes_to_one_aggregate_conflict_instead_of_interleaving() {
+    let pool = fresh_database().await;
+    let tasks = std::sync::Arc::new(Repository::<Task>::new(pool.clone()));
+    let id = Uuid::now_v7().to_string();
+    tasks
+        .execute(&id, create("a"), None, metadata(None))
+        .await
+        .unwrap();
+    let attempts = (0..8).map(|_| {
+        let tasks = tasks.clone();
+        let id = id.clone();
+        tokio::spawn(async move {
+            tasks
+                .execute(
+                    &id,
+                    TaskCommand::CancelTask { reason: None },
+                    None,
+                    metadata(None),
+                )
+                .await
+        })
+    });
+    let results = futures_join(attempts).await;
+    let accepted = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(accepted, 1, "exactly one cancel wins: {results:?}");
+    for result in results.iter().filter(|r| r.is_err()) {
+        assert!(matches!(
+            result,
+            Err(StoreError::Conflict | StoreError::Rejected(DomainError::InvalidState { .. }))
+        ));
+    }
+    assert_eq!(OutboxBatch::new(pool).backlog().await.unwrap(), 2);
+}
+
+async fn futures_join<T: Send + 'static>(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<T> {
+    let mut results = Vec::new();
+    for handle in handles {
+        results.push(handle.await.unwrap());
+    }
+    results
+}
