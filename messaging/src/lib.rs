@@ -1,1 +1,12 @@
-//! messaging
+//! Kafka for the platform: the idempotent producer, topic creation, the record headers of
+//! DESIGN.md, and the outbox relay that publishes committed events in order.
+
+mod error;
+mod headers;
+mod kafka;
+pub mod relay;
+
+pub use error::MessagingError;
+pub use headers::{event_headers, header_str};
+pub use kafka::{ensure_topics, idempotent_producer, KafkaSettings};
+pub use relay::{OutboxRelay, RelaySettings};

@@ -1,8 +1,7 @@
 -- Schema registry state. Everything lives in the dedicated PostgreSQL schema
 -- `schema_registry` so the registry can share a database with other components
--- (its own `_sqlx_migrations` table lives there too, see `crate::migrate`).
-
-CREATE SCHEMA IF NOT EXISTS schema_registry;
+-- (its own `_sqlx_migrations` table lives there too). `schema_registry::migrate`
+-- creates that schema before running this file.
 
 -- One row per distinct schema; its id is the global schema id of the wire format.
 CREATE TABLE schema_registry.schemas (

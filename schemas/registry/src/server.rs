@@ -20,7 +20,9 @@ const MIGRATE_LOCK_KEY: i64 = 0x5343_4845_4D4D_4947;
 
 const LOCK: &str = "SELECT pg_advisory_lock($1)";
 const UNLOCK: &str = "SELECT pg_advisory_unlock($1)";
-const CREATE_SCHEMA: &str = "CREATE SCHEMA IF NOT EXISTS schema_registry";
+const SCHEMA_EXISTS: &str =
+    "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'schema_registry')";
+const CREATE_SCHEMA: &str = "CREATE SCHEMA schema_registry";
 const USE_SCHEMA: &str = "SET search_path TO schema_registry";
 
 /// Applies the registry's embedded migrations (idempotent; safe to call from several
@@ -48,7 +50,13 @@ pub async fn migrate(pool: &PgPool) -> Result<(), RegistryError> {
 }
 
 async fn migrate_locked(conn: &mut PgConnection) -> Result<(), RegistryError> {
-    sqlx::query(CREATE_SCHEMA).execute(&mut *conn).await?;
+    // Checked first rather than `IF NOT EXISTS`, which logs a notice on every start.
+    let exists: bool = sqlx::query_scalar(SCHEMA_EXISTS)
+        .fetch_one(&mut *conn)
+        .await?;
+    if !exists {
+        sqlx::query(CREATE_SCHEMA).execute(&mut *conn).await?;
+    }
     sqlx::query(USE_SCHEMA).execute(&mut *conn).await?;
     MIGRATOR.run(&mut *conn).await?;
     Ok(())

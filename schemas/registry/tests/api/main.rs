@@ -3,6 +3,7 @@
 
 mod compatibility;
 mod config;
+mod converter;
 mod deletes;
 mod errors;
 mod helpers;

@@ -1,0 +1,69 @@
+//! Producer and topic setup. Nothing here knows which broker it talks to (Tansu or Apache Kafka).
+
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::producer::FutureProducer;
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::ClientConfig;
+use schemas::Topic;
+
+use crate::MessagingError;
+
+/// Where the brokers are and how topics are made.
+#[derive(Debug, Clone)]
+pub struct KafkaSettings {
+    pub brokers: String,
+    pub topic_prefix: String,
+    pub partitions: i32,
+    pub replication: i32,
+    /// How long the producer keeps retrying one record before reporting it failed; the relay
+    /// then backs off and publishes the row again.
+    pub message_timeout: Duration,
+}
+
+/// A producer with `enable.idempotence` and `acks=all`: no duplicates from its own retries and
+/// records of one partition kept in produce order.
+///
+/// # Errors
+/// When the configuration is refused.
+pub fn idempotent_producer(settings: &KafkaSettings) -> Result<FutureProducer, MessagingError> {
+    Ok(ClientConfig::new()
+        .set("bootstrap.servers", &settings.brokers)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("linger.ms", "2")
+        .set("message.timeout.ms", settings.message_timeout.as_millis().to_string())
+        .set("socket.keepalive.enable", "true")
+        .create()?)
+}
+
+/// Creates the four topics with retention forever (they are the replayable log); topics
+/// that exist are left as they are.
+///
+/// # Errors
+/// When the broker is unreachable or refuses for another reason than "exists".
+pub async fn ensure_topics(settings: &KafkaSettings) -> Result<(), MessagingError> {
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", &settings.brokers).create()?;
+    let names: Vec<String> = Topic::ALL.iter().map(|t| t.name(&settings.topic_prefix)).collect();
+    let topics: Vec<NewTopic<'_>> = names
+        .iter()
+        .map(|name| {
+            NewTopic::new(name, settings.partitions, TopicReplication::Fixed(settings.replication))
+                .set("retention.ms", "-1")
+        })
+        .collect();
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    for result in admin.create_topics(&topics, &options).await? {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => {
+                return Err(MessagingError::Kafka(rdkafka::error::KafkaError::AdminOp(code)))
+                    .inspect_err(|_| tracing::error!(%topic, ?code, "topic creation failed"));
+            }
+        }
+    }
+    Ok(())
+}

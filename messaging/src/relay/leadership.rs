@@ -1,0 +1,64 @@
+//! Single-leader rule for the relay: a session-level PostgreSQL advisory lock.
+
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, Postgres};
+use tokio_util::sync::CancellationToken;
+
+use crate::MessagingError;
+
+/// Fixed key shared by every relay instance of one database.
+const RELAY_LOCK_KEY: i64 = 0x6167_656e_7468_7562; // "agenthub"
+
+const STANDBY_POLL: Duration = Duration::from_millis(500);
+
+/// Holds the lock for as long as this connection lives.
+pub(super) struct Lock {
+    connection: PoolConnection<Postgres>,
+}
+
+impl Lock {
+    /// Checks the lock's session is still alive; publishing without it could duplicate a
+    /// standby that has taken over.
+    pub(super) async fn confirm(&mut self) -> Result<(), MessagingError> {
+        sqlx::query("SELECT 1").execute(&mut *self.connection).await?;
+        Ok(())
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Never return a lock-holding session to the pool: closing it releases the lock.
+        self.connection.close_on_drop();
+    }
+}
+
+/// Waits until this instance holds the lock, or `None` on shutdown.
+pub(super) async fn acquire(pool: &PgPool, shutdown: &CancellationToken) -> Option<Lock> {
+    let mut announced = false;
+    loop {
+        match try_acquire(pool).await {
+            Ok(Some(lock)) => return Some(lock),
+            Ok(None) if !announced => {
+                tracing::info!("another outbox relay is the leader; standing by");
+                announced = true;
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "cannot reach PostgreSQL for relay leadership"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(STANDBY_POLL) => {}
+            () = shutdown.cancelled() => return None,
+        }
+    }
+}
+
+async fn try_acquire(pool: &PgPool) -> Result<Option<Lock>, MessagingError> {
+    let mut connection = pool.acquire().await?;
+    let acquired: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(RELAY_LOCK_KEY)
+        .fetch_one(&mut *connection)
+        .await?;
+    Ok(acquired.then_some(Lock { connection }))
+}

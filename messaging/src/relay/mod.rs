@@ -1,0 +1,158 @@
+//! The outbox relay: publishes committed events to Kafka, in order, exactly one active instance.
+//!
+//! Leadership is a PostgreSQL session advisory lock: the leader holds it on a dedicated
+//! connection, a standby polls for it, and a leader that dies (or loses that connection)
+//! releases it with its session. The leader is woken by LISTEN/NOTIFY from the events
+//! trigger, polls as a fallback, and backs off (backon) while the broker is down; commands
+//! keep being accepted meanwhile and the backlog drains when the broker returns.
+
+mod leadership;
+mod publish;
+mod row;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
+use rdkafka::producer::FutureProducer;
+use schemas::RegistryCodec;
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use store::{OutboxBatch, OUTBOX_CHANNEL};
+use tokio_util::sync::CancellationToken;
+
+use crate::{ensure_topics, idempotent_producer, KafkaSettings, MessagingError};
+
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    pub kafka: KafkaSettings,
+    pub schema_registry_url: String,
+    /// Rows read and published per round.
+    pub batch_size: i64,
+    /// Fallback poll when no notification arrives.
+    pub poll_interval: Duration,
+}
+
+pub struct OutboxRelay {
+    pool: PgPool,
+    settings: RelaySettings,
+    codec: Arc<RegistryCodec>,
+}
+
+fn backoff() -> impl Iterator<Item = Duration> {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(100))
+        .with_max_delay(Duration::from_secs(5))
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
+impl OutboxRelay {
+    pub fn new(pool: PgPool, settings: RelaySettings) -> Self {
+        let codec = RegistryCodec::new(&settings.schema_registry_url, &settings.kafka.topic_prefix);
+        Self { pool, settings, codec: Arc::new(codec) }
+    }
+
+    /// Runs until `shutdown`: standby until leader, then publish until leadership is lost.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut delays = backoff();
+        while !shutdown.is_cancelled() {
+            let Some(lock) = leadership::acquire(&self.pool, &shutdown).await else { return };
+            tracing::info!("outbox relay is the leader");
+            match self.lead(lock, &shutdown).await {
+                Ok(()) => return,
+                Err(error) => {
+                    let delay = delays.next().unwrap_or(Duration::from_secs(5));
+                    tracing::warn!(%error, ?delay, "outbox relay stepped down; standing by");
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = shutdown.cancelled() => return,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Prepares schemas and topics, then publishes while leader. Broker or registry outages
+    /// are waited out here, without giving up leadership.
+    async fn lead(&self, mut lock: leadership::Lock, shutdown: &CancellationToken) -> Result<(), MessagingError> {
+        self.retry_until_ready("schema registry", shutdown, || self.codec.register_all()).await?;
+        self.retry_until_ready("broker topics", shutdown, || ensure_topics(&self.settings.kafka)).await?;
+        let producer = idempotent_producer(&self.settings.kafka)?;
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(OUTBOX_CHANNEL).await?;
+        let outbox = OutboxBatch::new(self.pool.clone());
+        let mut delays = backoff();
+        loop {
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            lock.confirm().await?;
+            match publish::batch(&outbox, &producer, &self.codec, &self.settings).await {
+                Ok(published) if published as i64 == self.settings.batch_size => {
+                    delays = backoff();
+                }
+                Ok(_) => {
+                    delays = backoff();
+                    self.wait_for_work(&mut listener, shutdown).await;
+                }
+                Err(error) => {
+                    let delay = delays.next().unwrap_or(Duration::from_secs(5));
+                    tracing::warn!(%error, ?delay, "publishing failed; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = shutdown.cancelled() => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn wait_for_work(&self, listener: &mut PgListener, shutdown: &CancellationToken) {
+        tokio::select! {
+            // A lost listener connection reconnects on the next recv; the poll covers the gap.
+            _ = listener.recv() => {}
+            () = tokio::time::sleep(self.settings.poll_interval) => {}
+            () = shutdown.cancelled() => {}
+        }
+    }
+
+    async fn retry_until_ready<F, Fut, E>(
+        &self,
+        what: &str,
+        shutdown: &CancellationToken,
+        attempt: F,
+    ) -> Result<(), MessagingError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<(), E>>,
+        E: std::fmt::Display,
+        MessagingError: From<E>,
+    {
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_secs(5))
+            .without_max_times();
+        attempt
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(|_| !shutdown.is_cancelled())
+            .notify(|error: &E, delay| {
+                tracing::warn!(%error, ?delay, "{what} not ready; retrying");
+            })
+            .await
+            .map_err(MessagingError::from)
+    }
+
+    /// Events committed but not yet acknowledged by the broker.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn backlog(pool: &PgPool) -> Result<i64, MessagingError> {
+        Ok(OutboxBatch::new(pool.clone()).backlog().await?)
+    }
+}
+
+// Keeps the producer type visible to the submodules without re-exporting it.
+type Producer = FutureProducer;
