@@ -4,9 +4,11 @@
 mod error;
 mod headers;
 mod kafka;
+mod probe;
 pub mod relay;
 
 pub use error::MessagingError;
 pub use headers::{event_headers, header_str};
+pub use probe::BrokerProbe;
 pub use kafka::{ensure_topics, idempotent_producer, KafkaSettings};
 pub use relay::{OutboxRelay, RelaySettings};

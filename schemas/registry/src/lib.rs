@@ -6,6 +6,18 @@
 //! (including its own `_sqlx_migrations`), so the registry can share a database with
 //! other components.
 //!
+//! Endpoints (Confluent semantics and error codes): `POST /subjects/{s}/versions` (register),
+//! `POST /subjects/{s}` (lookup), `GET /subjects`, `GET /subjects/{s}/versions`,
+//! `GET /subjects/{s}/versions/{v|latest}` (+ `/schema`, `/referencedby`),
+//! `DELETE /subjects/{s}[/versions/{v}][?permanent=true]`, `GET /schemas/ids/{id}`
+//! (+ `/schema`, `/subjects`, `/versions`), `GET /schemas/types`,
+//! `GET|PUT|DELETE /config[/{s}]`, `POST /compatibility/subjects/{s}/versions[/{v}]`,
+//! `GET /contexts`, `GET|PUT /mode[/{s}]` (always READWRITE), `GET /health`.
+//!
+//! Two registrations are the same schema when their parsed schemas serialize identically
+//! (see [`avro::ParsedSchema::normalized`]): whitespace and key order do not matter;
+//! defaults, docs and logical types do, as in Confluent.
+//!
 //! In-process use (tests, the relay):
 //!
 //! ```no_run
@@ -25,7 +37,7 @@ pub mod model;
 mod registry;
 mod routes;
 mod server;
-pub mod store;
+mod store;
 
 pub use compat::CompatibilityLevel;
 pub use error::RegistryError;

@@ -1,0 +1,14 @@
+//! command-api: load settings, start the app, run until SIGINT/SIGTERM.
+
+use clap::Parser;
+use command_api::{App, Settings};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    platform::telemetry::init("command-api");
+    let settings = Settings::parse();
+    let shutdown = platform::shutdown::on_signal();
+    let app = App::build(settings).await?;
+    tracing::info!(address = %app.address(), "command-api listening");
+    app.run(shutdown).await
+}

@@ -1,0 +1,48 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use domain::agent::Agent;
+use domain::conversation::Conversation;
+use domain::invoice::Invoice;
+use domain::task::Task;
+use messaging::BrokerProbe;
+use platform::Authenticator;
+use sqlx::PgPool;
+use store::Repository;
+
+/// Conversations grow long; a snapshot every this many events bounds their load time.
+const CONVERSATION_SNAPSHOT_EVERY: usize = 50;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) pool: PgPool,
+    pub(crate) auth: Arc<Authenticator>,
+    pub(crate) probe: BrokerProbe,
+    pub(crate) agents: Arc<Repository<Agent>>,
+    pub(crate) tasks: Arc<Repository<Task>>,
+    pub(crate) conversations: Arc<Repository<Conversation>>,
+    pub(crate) invoices: Arc<Repository<Invoice>>,
+}
+
+impl AppState {
+    pub(crate) fn new(pool: PgPool, auth: Arc<Authenticator>, probe: BrokerProbe) -> Self {
+        Self {
+            agents: Arc::new(Repository::new(pool.clone())),
+            tasks: Arc::new(Repository::new(pool.clone())),
+            conversations: Arc::new(Repository::snapshotting(pool.clone(), CONVERSATION_SNAPSHOT_EVERY)),
+            invoices: Arc::new(Repository::new(pool.clone())),
+            pool,
+            auth,
+            probe,
+        }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.auth
+    }
+}
