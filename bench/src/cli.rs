@@ -1,0 +1,41 @@
+//! Command-line flags.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "bench", about = "Benchmarks of the AgentHub command path")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// REST throughput, commit → Kafka publish latency at a fixed rate, and an in-process
+    /// cqrs-es + postgres-es baseline, all in one run on fresh databases and topics.
+    Commands(CommandsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CommandsArgs {
+    /// Concurrent clients (HTTP clients, paced senders and baseline workers alike).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub clients: u32,
+    /// Seconds each measured phase lasts.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub seconds: u64,
+    /// Commands per second offered in the publish-latency phase.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate: u32,
+    /// PostgreSQL server URL without a database name; bench databases are created on it.
+    #[arg(long, env = "BENCH_POSTGRES", default_value = "postgres://postgres@127.0.0.1:5432")]
+    pub postgres: String,
+    #[arg(long, env = "KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
+    pub brokers: String,
+    /// Seconds to wait for the consumer to see every committed event after a phase.
+    #[arg(long, default_value_t = 120)]
+    pub drain_timeout: u64,
+    /// Keep the bench databases and topics afterwards (for inspection).
+    #[arg(long)]
+    pub keep: bool,
+}

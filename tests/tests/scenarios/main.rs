@@ -1,0 +1,10 @@
+//! Cross-service scenarios: one test binary, each test on its own database, registry and topics.
+
+mod api_contract;
+mod broker_outage;
+mod crash;
+mod foreign_client;
+mod idempotency;
+mod publishing;
+mod relay_leadership;
+mod support;
