@@ -14,6 +14,9 @@ pub enum Command {
     /// REST throughput, commit → Kafka publish latency at a fixed rate, and an in-process
     /// cqrs-es + postgres-es baseline, all in one run on fresh databases and topics.
     Commands(CommandsArgs),
+    /// The broker alone: produce at a fixed rate with the relay's producer settings and
+    /// measure ack and end-to-end latency, to tell the broker's share from the platform's.
+    Broker(BrokerArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -28,7 +31,11 @@ pub struct CommandsArgs {
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub rate: u32,
     /// PostgreSQL server URL without a database name; bench databases are created on it.
-    #[arg(long, env = "BENCH_POSTGRES", default_value = "postgres://postgres@127.0.0.1:5432")]
+    #[arg(
+        long,
+        env = "BENCH_POSTGRES",
+        default_value = "postgres://postgres@127.0.0.1:5432"
+    )]
     pub postgres: String,
     #[arg(long, env = "KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
     pub brokers: String,
@@ -36,6 +43,20 @@ pub struct CommandsArgs {
     #[arg(long, default_value_t = 120)]
     pub drain_timeout: u64,
     /// Keep the bench databases and topics afterwards (for inspection).
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BrokerArgs {
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub seconds: u64,
+    /// Records per second.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate: u32,
+    #[arg(long, env = "KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
+    pub brokers: String,
+    /// Keep the probe's topics afterwards.
     #[arg(long)]
     pub keep: bool,
 }

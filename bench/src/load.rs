@@ -75,27 +75,36 @@ pub async fn paced<E: Executor>(clients: &[E], duration: Duration, rate: u32) ->
     let deadline = started + duration;
     let spacing = Duration::from_secs_f64(1.0 / f64::from(rate));
     let period = spacing * u32::try_from(clients.len()).unwrap_or(u32::MAX);
-    let runs = clients.iter().cloned().enumerate().map(|(index, executor)| {
-        let first = started + spacing * u32::try_from(index).unwrap_or(u32::MAX);
-        tokio::spawn(async move {
-            let mut recorder = Recorder::default();
-            let mut cycle = Cycle::default();
-            let mut ticks = interval_at(first, period);
-            ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
-            loop {
-                let scheduled = ticks.tick().await;
-                if scheduled >= deadline {
-                    break;
+    let runs = clients
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(index, executor)| {
+            let first = started + spacing * u32::try_from(index).unwrap_or(u32::MAX);
+            tokio::spawn(async move {
+                let mut recorder = Recorder::default();
+                let mut cycle = Cycle::default();
+                let mut ticks = interval_at(first, period);
+                ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
+                loop {
+                    let scheduled = ticks.tick().await;
+                    if scheduled >= deadline {
+                        break;
+                    }
+                    run_step(&executor, &mut cycle, &mut recorder, scheduled).await;
                 }
-                run_step(&executor, &mut cycle, &mut recorder, scheduled).await;
-            }
-            recorder
-        })
-    });
+                recorder
+            })
+        });
     collect(join_all(runs).await, started)
 }
 
-async fn run_step<E: Executor>(executor: &E, cycle: &mut Cycle, recorder: &mut Recorder, since: Instant) {
+async fn run_step<E: Executor>(
+    executor: &E,
+    cycle: &mut Cycle,
+    recorder: &mut Recorder,
+    since: Instant,
+) {
     match executor.execute(cycle.step()).await {
         Ok(created) => {
             recorder.record(since.elapsed());
@@ -108,7 +117,10 @@ async fn run_step<E: Executor>(executor: &E, cycle: &mut Cycle, recorder: &mut R
     }
 }
 
-fn collect(outcomes: Vec<Result<Recorder, tokio::task::JoinError>>, started: Instant) -> PhaseResult {
+fn collect(
+    outcomes: Vec<Result<Recorder, tokio::task::JoinError>>,
+    started: Instant,
+) -> PhaseResult {
     let elapsed = started.elapsed();
     let mut recorder = Recorder::default();
     for outcome in outcomes {

@@ -38,7 +38,9 @@ pub struct Cycle {
 
 impl Default for Cycle {
     fn default() -> Self {
-        Self { next: Step::CreateTask }
+        Self {
+            next: Step::CreateTask,
+        }
     }
 }
 

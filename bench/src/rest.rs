@@ -25,7 +25,11 @@ impl RestClient {
             .pool_max_idle_per_host(4)
             .build()
             .context("building the HTTP client")?;
-        Ok(Self { http, base_url: base_url.into(), bearer: format!("Bearer {token}").into() })
+        Ok(Self {
+            http,
+            base_url: base_url.into(),
+            bearer: format!("Bearer {token}").into(),
+        })
     }
 }
 
@@ -78,9 +82,15 @@ impl Executor for RestClient {
             .await
             .with_context(|| format!("{method} {path}"))?;
         let status = response.status();
-        let bytes = response.bytes().await.with_context(|| format!("{method} {path}: reading"))?;
+        let bytes = response
+            .bytes()
+            .await
+            .with_context(|| format!("{method} {path}: reading"))?;
         if status != expected {
-            bail!("{method} {path} answered {status}: {}", String::from_utf8_lossy(&bytes));
+            bail!(
+                "{method} {path} answered {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            );
         }
         if expected != StatusCode::CREATED {
             return Ok(None);

@@ -13,7 +13,9 @@ pub fn histogram() -> Histogram<u64> {
 }
 
 pub fn micros(duration: Duration) -> u64 {
-    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX).max(1)
+    u64::try_from(duration.as_micros())
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 /// What the clients of one phase saw.
@@ -26,7 +28,11 @@ pub struct Recorder {
 
 impl Default for Recorder {
     fn default() -> Self {
-        Self { latencies: histogram(), failed: 0, first_errors: Vec::new() }
+        Self {
+            latencies: histogram(),
+            failed: 0,
+            first_errors: Vec::new(),
+        }
     }
 }
 
@@ -47,7 +53,9 @@ impl Recorder {
     }
 
     pub fn merge(&mut self, other: Self) {
-        self.latencies.add(&other.latencies).expect("histograms with the same bounds");
+        self.latencies
+            .add(&other.latencies)
+            .expect("histograms with the same bounds");
         self.failed += other.failed;
         for error in other.first_errors {
             if self.first_errors.len() < KEPT_ERRORS {
@@ -83,6 +91,10 @@ impl std::fmt::Display for Percentiles {
         if self.count == 0 {
             return write!(f, "no samples");
         }
-        write!(f, "p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", self.p50_ms, self.p99_ms, self.max_ms)
+        write!(
+            f,
+            "p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            self.p50_ms, self.p99_ms, self.max_ms
+        )
     }
 }

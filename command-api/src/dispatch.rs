@@ -48,7 +48,11 @@ fn answer(aggregate_type: &str, id: &str, version: u64, outcome: Outcome) -> Res
         Outcome::Created { collection } => {
             let location = HeaderValue::from_str(&format!("/v1/{collection}/{id}"))
                 .expect("ids are valid header text");
-            (StatusCode::CREATED, [(header::ETAG, etag), (header::LOCATION, location)], Json(body))
+            (
+                StatusCode::CREATED,
+                [(header::ETAG, etag), (header::LOCATION, location)],
+                Json(body),
+            )
                 .into_response()
         }
         Outcome::Changed => (StatusCode::OK, [(header::ETAG, etag)], Json(body)).into_response(),
@@ -70,7 +74,12 @@ async fn replay(
         return Err(ApiError::IdempotencyMismatch);
     }
     let version = u64::try_from(first.version).unwrap_or_default();
-    Ok(Some(answer(&first.aggregate_type, &first.aggregate_id, version, outcome)))
+    Ok(Some(answer(
+        &first.aggregate_type,
+        &first.aggregate_id,
+        version,
+        outcome,
+    )))
 }
 
 /// Who asks, with which headers and which request hash.
@@ -89,7 +98,11 @@ pub(crate) async fn dispatch<A: Aggregate>(
     command: A::Command,
     outcome: Outcome,
 ) -> Result<Response, ApiError> {
-    let CommandRequest { caller, preconditions, request_hash } = request;
+    let CommandRequest {
+        caller,
+        preconditions,
+        request_hash,
+    } = request;
     let caller = &caller;
     if let Some(key) = &preconditions.idempotency_key {
         if let Some(first) = replay(state, caller, key, &request_hash, outcome).await? {
@@ -103,9 +116,15 @@ pub(crate) async fn dispatch<A: Aggregate>(
         causation_id: preconditions.causation_id,
         traceparent: Some(preconditions.traceparent),
         actor: caller.claims.sub.clone(),
-        idempotency: preconditions.idempotency_key.clone().map(|key| (key, request_hash.clone())),
+        idempotency: preconditions
+            .idempotency_key
+            .clone()
+            .map(|key| (key, request_hash.clone())),
     };
-    match repository.execute(id, command, preconditions.if_match, metadata).await {
+    match repository
+        .execute(id, command, preconditions.if_match, metadata)
+        .await
+    {
         Ok(committed) => Ok(answer(A::TYPE, id, committed.version, outcome)),
         // A concurrent request with the same key won: answer as it did.
         Err(StoreError::Conflict) if preconditions.idempotency_key.is_some() => {

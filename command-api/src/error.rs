@@ -38,11 +38,13 @@ impl IntoResponse for ApiError {
 
 fn problem(error: ApiError) -> Problem {
     match error {
-        ApiError::Unauthenticated(reason) => {
-            Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required")
-                .detail(reason.to_string())
-                .header(axum::http::header::WWW_AUTHENTICATE, "Bearer")
-        }
+        ApiError::Unauthenticated(reason) => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Authentication required",
+        )
+        .detail(reason.to_string())
+        .header(axum::http::header::WWW_AUTHENTICATE, "Bearer"),
         ApiError::Forbidden => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden")
             .detail("commands need the admin or operator role"),
         ApiError::BadRequest(problem) => problem,
@@ -55,19 +57,23 @@ fn problem(error: ApiError) -> Problem {
         .detail("an Idempotency-Key identifies one request; send a new key for a new request"),
         ApiError::Store(StoreError::Rejected(rejection)) => rejected(rejection),
         ApiError::Store(StoreError::VersionMismatch { expected, current }) => {
-            Problem::new(StatusCode::CONFLICT, "version-mismatch", "Version mismatch")
-                .field("If-Match", format!("expected version {expected}, current version is {current}"))
+            Problem::new(StatusCode::CONFLICT, "version-mismatch", "Version mismatch").field(
+                "If-Match",
+                format!("expected version {expected}, current version is {current}"),
+            )
         }
-        ApiError::Store(StoreError::Conflict) => Problem::new(
-            StatusCode::CONFLICT,
-            "concurrent-write",
-            "Concurrent write",
-        )
-        .detail("another command changed this resource at the same time; re-read and retry"),
+        ApiError::Store(StoreError::Conflict) => {
+            Problem::new(StatusCode::CONFLICT, "concurrent-write", "Concurrent write")
+                .detail("another command changed this resource at the same time; re-read and retry")
+        }
         ApiError::Store(failure) => {
             tracing::error!(error = %failure, cause = ?failure, "command failed");
-            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
-                .detail("the command was not applied; it is safe to retry")
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            )
+            .detail("the command was not applied; it is safe to retry")
         }
     }
 }
@@ -75,16 +81,22 @@ fn problem(error: ApiError) -> Problem {
 fn rejected(rejection: DomainError) -> Problem {
     match rejection {
         DomainError::Invalid(violations) => violations.into_iter().fold(
-            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid command"),
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid command",
+            ),
             |problem, v| problem.field(v.field, v.reason),
         ),
         DomainError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found"),
         DomainError::AlreadyExists => {
             Problem::new(StatusCode::CONFLICT, "already-exists", "Already exists")
         }
-        DomainError::InvalidState { .. } => {
-            Problem::new(StatusCode::CONFLICT, "invalid-state", "Not allowed in the current state")
-                .detail(rejection.to_string())
-        }
+        DomainError::InvalidState { .. } => Problem::new(
+            StatusCode::CONFLICT,
+            "invalid-state",
+            "Not allowed in the current state",
+        )
+        .detail(rejection.to_string()),
     }
 }

@@ -45,17 +45,25 @@ impl App {
         let pool = store::connect(&settings.database_url, settings.database_max_connections)
             .await
             .context("connecting to PostgreSQL")?;
-        store::migrate(&pool).await.context("migrating the event store")?;
+        store::migrate(&pool)
+            .await
+            .context("migrating the event store")?;
         let probe = BrokerProbe::new(&settings.kafka_brokers)?;
         let state = AppState::new(pool, authenticator, probe);
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
-        Ok(Self { listener, state, settings })
+        Ok(Self {
+            listener,
+            state,
+            settings,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
-        self.listener.local_addr().expect("bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {

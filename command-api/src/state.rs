@@ -30,7 +30,10 @@ impl AppState {
         Self {
             agents: Arc::new(Repository::new(pool.clone())),
             tasks: Arc::new(Repository::new(pool.clone())),
-            conversations: Arc::new(Repository::snapshotting(pool.clone(), CONVERSATION_SNAPSHOT_EVERY)),
+            conversations: Arc::new(Repository::snapshotting(
+                pool.clone(),
+                CONVERSATION_SNAPSHOT_EVERY,
+            )),
             invoices: Arc::new(Repository::new(pool.clone())),
             pool,
             auth,

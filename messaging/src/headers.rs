@@ -9,7 +9,9 @@ pub fn event_headers(metadata: &EventMetadata, schema_version: &str) -> OwnedHea
     let event_id = metadata.event_id.to_string();
     let aggregate_id = metadata.aggregate_id.to_string();
     let sequence = metadata.sequence.to_string();
-    let occurred_at = metadata.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true);
+    let occurred_at = metadata
+        .occurred_at
+        .to_rfc3339_opts(SecondsFormat::Micros, true);
     let pairs = [
         ("event_type", metadata.event_type.as_str()),
         ("event_id", &event_id),
@@ -20,9 +22,15 @@ pub fn event_headers(metadata: &EventMetadata, schema_version: &str) -> OwnedHea
         ("traceparent", metadata.traceparent.as_deref().unwrap_or("")),
         ("schema_version", schema_version),
     ];
-    pairs.into_iter().fold(OwnedHeaders::new_with_capacity(pairs.len()), |headers, (key, value)| {
-        headers.insert(Header { key, value: Some(value) })
-    })
+    pairs.into_iter().fold(
+        OwnedHeaders::new_with_capacity(pairs.len()),
+        |headers, (key, value)| {
+            headers.insert(Header {
+                key,
+                value: Some(value),
+            })
+        },
+    )
 }
 
 /// A header's value as text, if present and UTF-8.

@@ -34,7 +34,10 @@ pub fn idempotent_producer(settings: &KafkaSettings) -> Result<FutureProducer, M
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("linger.ms", "2")
-        .set("message.timeout.ms", settings.message_timeout.as_millis().to_string())
+        .set(
+            "message.timeout.ms",
+            settings.message_timeout.as_millis().to_string(),
+        )
         .set("socket.keepalive.enable", "true")
         .create()?)
 }
@@ -45,14 +48,22 @@ pub fn idempotent_producer(settings: &KafkaSettings) -> Result<FutureProducer, M
 /// # Errors
 /// When the broker is unreachable or refuses for another reason than "exists".
 pub async fn ensure_topics(settings: &KafkaSettings) -> Result<(), MessagingError> {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", &settings.brokers).create()?;
-    let names: Vec<String> = Topic::ALL.iter().map(|t| t.name(&settings.topic_prefix)).collect();
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", &settings.brokers)
+        .create()?;
+    let names: Vec<String> = Topic::ALL
+        .iter()
+        .map(|t| t.name(&settings.topic_prefix))
+        .collect();
     let topics: Vec<NewTopic<'_>> = names
         .iter()
         .map(|name| {
-            NewTopic::new(name, settings.partitions, TopicReplication::Fixed(settings.replication))
-                .set("retention.ms", "-1")
+            NewTopic::new(
+                name,
+                settings.partitions,
+                TopicReplication::Fixed(settings.replication),
+            )
+            .set("retention.ms", "-1")
         })
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
@@ -60,8 +71,10 @@ pub async fn ensure_topics(settings: &KafkaSettings) -> Result<(), MessagingErro
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
             Err((topic, code)) => {
-                return Err(MessagingError::Kafka(rdkafka::error::KafkaError::AdminOp(code)))
-                    .inspect_err(|_| tracing::error!(%topic, ?code, "topic creation failed"));
+                return Err(MessagingError::Kafka(rdkafka::error::KafkaError::AdminOp(
+                    code,
+                )))
+                .inspect_err(|_| tracing::error!(%topic, ?code, "topic creation failed"));
             }
         }
     }

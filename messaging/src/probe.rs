@@ -18,8 +18,12 @@ impl BrokerProbe {
     /// # Errors
     /// When the client configuration is refused.
     pub fn new(brokers: &str) -> Result<Self, MessagingError> {
-        let client: BaseConsumer = ClientConfig::new().set("bootstrap.servers", brokers).create()?;
-        Ok(Self { client: Arc::new(client) })
+        let client: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .create()?;
+        Ok(Self {
+            client: Arc::new(client),
+        })
     }
 
     /// Whether broker metadata arrives within `timeout`.

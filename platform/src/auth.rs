@@ -38,7 +38,10 @@ impl Role {
 
 impl Claims {
     pub fn has_role(&self, role: Role) -> bool {
-        self.roles.iter().filter_map(|r| Role::parse(r)).any(|r| r == role)
+        self.roles
+            .iter()
+            .filter_map(|r| Role::parse(r))
+            .any(|r| r == role)
     }
 
     /// Admins and operators may send commands; viewers may only read.
@@ -75,7 +78,11 @@ pub struct Authenticator {
 impl Authenticator {
     pub fn hs256(secret: SecretString) -> Self {
         let decoding = DecodingKey::from_secret(secret.expose_secret().as_bytes());
-        Self { decoding, validation: validation(Algorithm::HS256), secret: Some(secret) }
+        Self {
+            decoding,
+            validation: validation(Algorithm::HS256),
+            secret: Some(secret),
+        }
     }
 
     /// # Errors
@@ -83,7 +90,11 @@ impl Authenticator {
     pub fn rs256(public_key_pem: &[u8]) -> Result<Self, AuthError> {
         let decoding =
             DecodingKey::from_rsa_pem(public_key_pem).map_err(|e| AuthError::Key(e.to_string()))?;
-        Ok(Self { decoding, validation: validation(Algorithm::RS256), secret: None })
+        Ok(Self {
+            decoding,
+            validation: validation(Algorithm::RS256),
+            secret: None,
+        })
     }
 
     /// Verifies an `Authorization` header value.
@@ -102,20 +113,31 @@ impl Authenticator {
     /// # Errors
     /// Why the token is refused.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        decode::<Claims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(
-            |error| match error.kind() {
+        decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|error| match error.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
                 ErrorKind::InvalidSignature => AuthError::BadSignature,
-                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => AuthError::Algorithm,
+                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                    AuthError::Algorithm
+                }
                 _ => AuthError::Malformed,
-            },
-        )
+            })
     }
 
     /// Mints an HS256 token (development and tests); `None` with an RS256 configuration.
-    pub fn mint(&self, sub: &str, tenant: &str, roles: &[&str], ttl_seconds: u64) -> Option<String> {
+    pub fn mint(
+        &self,
+        sub: &str,
+        tenant: &str,
+        roles: &[&str],
+        ttl_seconds: u64,
+    ) -> Option<String> {
         let secret = self.secret.as_ref()?;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let claims = Claims {
             sub: sub.to_owned(),
             tenant: tenant.to_owned(),
@@ -145,7 +167,9 @@ mod tests {
     #[test]
     fn accepts_a_valid_token_and_reads_roles() {
         let token = auth().mint("u1", "acme", &["viewer"], 60).unwrap();
-        let claims = auth().verify_header(Some(&format!("Bearer {token}"))).unwrap();
+        let claims = auth()
+            .verify_header(Some(&format!("Bearer {token}")))
+            .unwrap();
         assert_eq!(claims.tenant, "acme");
         assert!(!claims.may_command());
     }
@@ -153,10 +177,18 @@ mod tests {
     #[test]
     fn refuses_missing_malformed_expired_forged_and_unsigned_tokens() {
         assert_eq!(auth().verify_header(None), Err(AuthError::Missing));
-        assert_eq!(auth().verify_header(Some("Basic abc")), Err(AuthError::Malformed));
+        assert_eq!(
+            auth().verify_header(Some("Basic abc")),
+            Err(AuthError::Malformed)
+        );
         assert_eq!(auth().verify("not.a.jwt"), Err(AuthError::Malformed));
 
-        let expired = Claims { sub: "u".into(), tenant: "t".into(), roles: vec![], exp: 1 };
+        let expired = Claims {
+            sub: "u".into(),
+            tenant: "t".into(),
+            roles: vec![],
+            exp: 1,
+        };
         let key = EncodingKey::from_secret(b"a-test-secret-of-decent-length");
         let token = encode(&Header::new(Algorithm::HS256), &expired, &key).unwrap();
         assert_eq!(auth().verify(&token), Err(AuthError::Expired));
@@ -167,6 +199,9 @@ mod tests {
 
         // alg=none: header {"alg":"none","typ":"JWT"}, no signature.
         let unsigned = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ1IiwidGVuYW50IjoidCIsInJvbGVzIjpbImFkbWluIl0sImV4cCI6OTk5OTk5OTk5OX0.";
-        assert!(matches!(auth().verify(unsigned), Err(AuthError::Algorithm | AuthError::Malformed)));
+        assert!(matches!(
+            auth().verify(unsigned),
+            Err(AuthError::Algorithm | AuthError::Malformed)
+        ));
     }
 }

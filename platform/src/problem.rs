@@ -44,7 +44,10 @@ impl Problem {
     }
 
     pub fn field(mut self, field: impl Into<String>, reason: impl Into<String>) -> Self {
-        self.errors.push(ProblemField { field: field.into(), reason: reason.into() });
+        self.errors.push(ProblemField {
+            field: field.into(),
+            reason: reason.into(),
+        });
         self
     }
 
@@ -64,7 +67,10 @@ impl IntoResponse for Problem {
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         for (name, value) in self.headers {
             headers.insert(name, value);
         }

@@ -9,7 +9,12 @@ pub fn init(service: &'static str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let installed = tracing_subscriber::registry()
         .with(filter)
-        .with(fmt::layer().json().with_current_span(true).with_target(true))
+        .with(
+            fmt::layer()
+                .json()
+                .with_current_span(true)
+                .with_target(true),
+        )
         .try_init();
     if installed.is_ok() {
         tracing::info!(service, "telemetry initialised");

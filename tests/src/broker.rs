@@ -6,7 +6,10 @@ use std::time::Duration;
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// Tansu on its own port with SQLite storage, so records survive a restart of the broker.
@@ -20,9 +23,14 @@ impl OwnBroker {
     /// # Panics
     /// When `tansu` is not installed (`.ci/run` installs it).
     pub async fn start() -> Self {
-        let directory = std::env::temp_dir().join(format!("tansu-{}", uuid::Uuid::new_v4().simple()));
+        let directory =
+            std::env::temp_dir().join(format!("tansu-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&directory).expect("temp dir");
-        let mut broker = Self { port: free_port(), directory, process: None };
+        let mut broker = Self {
+            port: free_port(),
+            directory,
+            process: None,
+        };
         broker.restart().await;
         broker
     }
@@ -35,7 +43,13 @@ impl OwnBroker {
     pub async fn restart(&mut self) {
         let url = format!("tcp://127.0.0.1:{}", self.port);
         let child = Command::new("tansu")
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
             .args(["--storage-engine", "sqlite://tansu.db"])
             .current_dir(&self.directory)
             .stdout(Stdio::null())
@@ -44,7 +58,10 @@ impl OwnBroker {
             .expect("tansu is installed (cargo install tansu --features dynostore,libsql)");
         self.process = Some(child);
         for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -14,8 +14,14 @@ use crate::{database_server, shared_brokers, JWT_SECRET};
 
 /// Creates and migrates a database of the test's own; returns its URL and a pool.
 pub async fn fresh_database(label: &str) -> (String, PgPool) {
-    let url = format!("{}/{label}_{}", database_server(), uuid::Uuid::new_v4().simple());
-    store::create_database_if_missing(&url).await.expect("create database");
+    let url = format!(
+        "{}/{label}_{}",
+        database_server(),
+        uuid::Uuid::new_v4().simple()
+    );
+    store::create_database_if_missing(&url)
+        .await
+        .expect("create database");
     let pool = store::connect(&url, 10).await.expect("connect");
     store::migrate(&pool).await.expect("migrate");
     (url, pool)
@@ -29,7 +35,11 @@ pub struct PlatformOptions {
 
 impl Default for PlatformOptions {
     fn default() -> Self {
-        Self { brokers: shared_brokers(), relay_enabled: true, relay_message_timeout: Duration::from_secs(10) }
+        Self {
+            brokers: shared_brokers(),
+            relay_enabled: true,
+            relay_message_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -48,9 +58,15 @@ pub struct Platform {
 impl Platform {
     /// Starts a command-api (with its relay) in this process.
     pub async fn start(label: &str, options: PlatformOptions) -> Self {
+        ::platform::telemetry::init_for_tests();
         let (database_url, pool) = fresh_database(label).await;
-        let registry_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind registry");
-        let registry = RegistryServer::build(pool.clone(), registry_listener).await.expect("registry").spawn();
+        let registry_listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind registry");
+        let registry = RegistryServer::build(pool.clone(), registry_listener)
+            .await
+            .expect("registry")
+            .spawn();
         let topic_prefix = format!("__{label}_{}", uuid::Uuid::new_v4().simple());
         let mut platform = Self {
             database_url,
@@ -103,7 +119,8 @@ impl Platform {
     /// A token for `tenant` with `roles`.
     pub fn token(&self, tenant: &str, roles: &[&str]) -> String {
         let auth = ::platform::Authenticator::hs256(JWT_SECRET.to_owned().into());
-        auth.mint("tester", tenant, roles, 3_600).expect("hs256 mints")
+        auth.mint("tester", tenant, roles, 3_600)
+            .expect("hs256 mints")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -111,7 +128,12 @@ impl Platform {
     }
 
     /// POSTs JSON as an admin of `tenant`; returns status and body.
-    pub async fn post(&self, tenant: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    pub async fn post(
+        &self,
+        tenant: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let response = self
             .client
             .post(self.url(path))
@@ -121,29 +143,39 @@ impl Platform {
             .await
             .expect("request sent");
         let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(serde_json::Value::Null))
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
     }
 
     /// Waits until the relay has published everything committed so far.
     pub async fn wait_for_empty_outbox(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
-            let backlog: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM outbox").fetch_one(&self.pool).await.expect("count");
+            let backlog: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
+                .fetch_one(&self.pool)
+                .await
+                .expect("count");
             if backlog == 0 {
                 return;
             }
-            assert!(Instant::now() < deadline, "outbox still holds {backlog} rows after {timeout:?}");
+            assert!(
+                Instant::now() < deadline,
+                "outbox still holds {backlog} rows after {timeout:?}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     /// Every stored event as (aggregate id, sequence, event type), in store order.
     pub async fn stored_events(&self) -> Vec<(String, i64, String)> {
-        sqlx::query_as("SELECT aggregate_id, sequence, event_type FROM events ORDER BY aggregate_id, sequence")
-            .fetch_all(&self.pool)
-            .await
-            .expect("events")
+        sqlx::query_as(
+            "SELECT aggregate_id, sequence, event_type FROM events ORDER BY aggregate_id, sequence",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .expect("events")
     }
 
     /// Stops the in-process command-api gracefully.
@@ -165,7 +197,10 @@ impl Drop for Platform {
 pub fn command_api_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test> → target/<profile>/command-api
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target profile dir");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target profile dir");
     let binary = profile_dir.join("command-api");
     if !binary.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());

@@ -18,7 +18,8 @@ pub fn shared_brokers() -> String {
 
 /// The PostgreSQL server tests create their databases on (override with `TEST_DATABASE_SERVER`).
 pub fn database_server() -> String {
-    std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+    std::env::var("TEST_DATABASE_SERVER")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
 pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256";

@@ -20,20 +20,33 @@ pub struct Record {
 
 impl Record {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn sequence(&self) -> i64 {
-        self.header("sequence").and_then(|s| s.parse().ok()).expect("sequence header")
+        self.header("sequence")
+            .and_then(|s| s.parse().ok())
+            .expect("sequence header")
     }
 }
 
 /// Reads the four topics from the start until `at_least` records arrived and the topics
 /// stayed quiet for a moment, or `timeout` passed.
-pub async fn read_all_records(brokers: &str, prefix: &str, at_least: usize, timeout: Duration) -> Vec<Record> {
+pub async fn read_all_records(
+    brokers: &str,
+    prefix: &str,
+    at_least: usize,
+    timeout: Duration,
+) -> Vec<Record> {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
-        .set("group.id", format!("reader-{}", uuid::Uuid::new_v4().simple()))
+        .set(
+            "group.id",
+            format!("reader-{}", uuid::Uuid::new_v4().simple()),
+        )
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .create()
@@ -44,19 +57,32 @@ pub async fn read_all_records(brokers: &str, prefix: &str, at_least: usize, time
     let deadline = Instant::now() + timeout;
     let mut records = Vec::new();
     while Instant::now() < deadline {
-        let quiet = if records.len() >= at_least { Duration::from_millis(1500) } else { Duration::from_secs(2) };
+        let quiet = if records.len() >= at_least {
+            Duration::from_millis(1500)
+        } else {
+            Duration::from_secs(2)
+        };
         match tokio::time::timeout(quiet, consumer.recv()).await {
             Ok(Ok(message)) => records.push(Record {
                 topic: message.topic().to_owned(),
                 partition: message.partition(),
                 offset: message.offset(),
-                key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default(),
+                key: message
+                    .key()
+                    .map(|k| String::from_utf8_lossy(k).into_owned())
+                    .unwrap_or_default(),
                 payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
                 headers: message
                     .headers()
                     .map(|h| {
                         h.iter()
-                            .map(|h| (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned()))
+                            .map(|h| {
+                                (
+                                    h.key.to_owned(),
+                                    String::from_utf8_lossy(h.value.unwrap_or_default())
+                                        .into_owned(),
+                                )
+                            })
                             .collect()
                     })
                     .unwrap_or_default(),

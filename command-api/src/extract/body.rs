@@ -19,9 +19,17 @@ pub(crate) struct CommandBody<T> {
 }
 
 fn is_json(content_type: Option<&str>) -> bool {
-    let Some(content_type) = content_type else { return false };
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let Some(content_type) = content_type else {
+        return false;
+    };
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 impl<T: DeserializeOwned> FromRequest<AppState> for CommandBody<T> {
@@ -30,21 +38,34 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CommandBody<T> {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
-        let content_type =
-            request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::BadRequest(
-                    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", "Body too large")
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::BadRequest(
+                        Problem::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "body-too-large",
+                            "Body too large",
+                        )
                         .detail(format!("bodies are limited to {MAX_BODY_BYTES} bytes")),
-                )
-            } else {
-                ApiError::BadRequest(
-                    Problem::new(StatusCode::BAD_REQUEST, "unreadable-body", "Unreadable body")
+                    )
+                } else {
+                    ApiError::BadRequest(
+                        Problem::new(
+                            StatusCode::BAD_REQUEST,
+                            "unreadable-body",
+                            "Unreadable body",
+                        )
                         .detail(rejection.body_text()),
-                )
-            }
-        })?;
+                    )
+                }
+            })?;
         // Action endpoints (deploy, start, ...) may be called without a body.
         let json: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"
@@ -62,11 +83,20 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CommandBody<T> {
         };
         let value = parse(json)?;
         let mut hasher = Sha256::new();
-        for part in [method.as_str().as_bytes(), b" ", path.as_bytes(), b"\n", json] {
+        for part in [
+            method.as_str().as_bytes(),
+            b" ",
+            path.as_bytes(),
+            b"\n",
+            json,
+        ] {
             hasher.update(part);
         }
         let request_hash = format!("{:x}", hasher.finalize());
-        Ok(Self { value, request_hash })
+        Ok(Self {
+            value,
+            request_hash,
+        })
     }
 }
 
@@ -83,15 +113,26 @@ fn parse<T: DeserializeOwned>(json: &[u8]) -> Result<T, ApiError> {
         }
         let message = inner.to_string();
         // serde reports a missing field at its parent's path; name the field itself.
-        let field = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+        let field = match message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+        {
             Some(missing) if path == "." => missing.to_owned(),
             Some(missing) => format!("{path}.{missing}"),
             None => path,
         };
-        let reason = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        let reason = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
         ApiError::BadRequest(
-            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid command")
-                .field(field, reason),
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid command",
+            )
+            .field(field, reason),
         )
     })
 }

@@ -18,7 +18,10 @@ impl FromRequestParts<AppState> for Commander {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .map(|v| v.to_str().unwrap_or(""));
         let claims = state.auth.verify_header(header)?;
         // A token naming an impossible tenant is as unusable as a malformed one.
         let tenant = TenantId::parse(&claims.tenant).map_err(|_| AuthError::Malformed)?;

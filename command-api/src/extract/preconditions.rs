@@ -19,27 +19,37 @@ pub(crate) struct Preconditions {
 
 fn bad_header(name: &str, reason: &str) -> ApiError {
     ApiError::BadRequest(
-        Problem::new(StatusCode::BAD_REQUEST, "invalid-header", "Invalid header").field(name, reason),
+        Problem::new(StatusCode::BAD_REQUEST, "invalid-header", "Invalid header")
+            .field(name, reason),
     )
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
     headers
         .get(name)
-        .map(|v| v.to_str().map_err(|_| bad_header(name, "must be visible ASCII")))
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| bad_header(name, "must be visible ASCII"))
+        })
         .transpose()
 }
 
 /// Accepts `3`, `"3"` and `W/"3"`: the version we hand out as the ETag.
 fn parse_if_match(value: &str) -> Result<u64, ApiError> {
     let trimmed = value.trim().trim_start_matches("W/").trim_matches('"');
-    trimmed.parse().map_err(|_| bad_header("If-Match", "must be the resource version, e.g. \"3\""))
+    trimmed
+        .parse()
+        .map_err(|_| bad_header("If-Match", "must be the resource version, e.g. \"3\""))
 }
 
 fn valid_traceparent(value: &str) -> bool {
     let parts: Vec<&str> = value.split('-').collect();
     let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
-    parts.len() == 4 && hex(parts[0], 2) && hex(parts[1], 32) && hex(parts[2], 16) && hex(parts[3], 2)
+    parts.len() == 4
+        && hex(parts[0], 2)
+        && hex(parts[1], 32)
+        && hex(parts[2], 16)
+        && hex(parts[3], 2)
 }
 
 impl FromRequestParts<AppState> for Preconditions {
@@ -47,7 +57,9 @@ impl FromRequestParts<AppState> for Preconditions {
 
     async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, ApiError> {
         let headers = &parts.headers;
-        let if_match = header(headers, "if-match")?.map(parse_if_match).transpose()?;
+        let if_match = header(headers, "if-match")?
+            .map(parse_if_match)
+            .transpose()?;
         let idempotency_key = header(headers, "idempotency-key")?
             .map(|key| {
                 let key = key.trim();
@@ -66,7 +78,13 @@ impl FromRequestParts<AppState> for Preconditions {
         let traceparent = header(headers, "traceparent")?
             .filter(|t| valid_traceparent(t))
             .map_or_else(new_traceparent, str::to_owned);
-        Ok(Self { if_match, idempotency_key, correlation_id, causation_id, traceparent })
+        Ok(Self {
+            if_match,
+            idempotency_key,
+            correlation_id,
+            causation_id,
+            traceparent,
+        })
     }
 }
 

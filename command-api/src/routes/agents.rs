@@ -69,12 +69,36 @@ pub(crate) async fn create(
     preconditions: Preconditions,
     body: CommandBody<CreateAgent>,
 ) -> Result<Response, ApiError> {
-    let CreateAgent { name, industry, provider, model, temperature, max_tokens, system_prompt } = body.value;
-    let config = AgentConfigInput { provider, model, temperature, max_tokens, system_prompt };
-    let command = AgentCommand::CreateAgent { name, industry, config };
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
+    let CreateAgent {
+        name,
+        industry,
+        provider,
+        model,
+        temperature,
+        max_tokens,
+        system_prompt,
+    } = body.value;
+    let config = AgentConfigInput {
+        provider,
+        model,
+        temperature,
+        max_tokens,
+        system_prompt,
+    };
+    let command = AgentCommand::CreateAgent {
+        name,
+        industry,
+        config,
+    };
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
     let id = Uuid::now_v7().to_string();
-    let outcome = Outcome::Created { collection: "agents" };
+    let outcome = Outcome::Created {
+        collection: "agents",
+    };
     dispatch(&state, &state.agents, request, &id, command, outcome).await
 }
 
@@ -87,9 +111,27 @@ pub(crate) async fn update(
     preconditions: Preconditions,
     body: CommandBody<UpdateAgent>,
 ) -> Result<Response, ApiError> {
-    let UpdateAgent { name, provider, model, temperature, max_tokens, system_prompt } = body.value;
-    let patch = AgentConfigPatch { name, provider, model, temperature, max_tokens, system_prompt };
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
+    let UpdateAgent {
+        name,
+        provider,
+        model,
+        temperature,
+        max_tokens,
+        system_prompt,
+    } = body.value;
+    let patch = AgentConfigPatch {
+        name,
+        provider,
+        model,
+        temperature,
+        max_tokens,
+        system_prompt,
+    };
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
     action(state, &id, request, AgentCommand::UpdateAgentConfig(patch)).await
 }
 
@@ -100,7 +142,15 @@ async fn action(
     command: AgentCommand,
 ) -> Result<Response, ApiError> {
     let id = path_id(id, AgentId::parse)?.to_string();
-    dispatch(&state, &state.agents, request, &id, command, Outcome::Changed).await
+    dispatch(
+        &state,
+        &state.agents,
+        request,
+        &id,
+        command,
+        Outcome::Changed,
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/v1/agents/{id}/deploy", tag = "agents",
@@ -112,7 +162,11 @@ pub(crate) async fn deploy(
     preconditions: Preconditions,
     body: NoBody,
 ) -> Result<Response, ApiError> {
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
     action(state, &id, request, AgentCommand::DeployAgent).await
 }
 
@@ -125,8 +179,20 @@ pub(crate) async fn pause(
     preconditions: Preconditions,
     body: CommandBody<Reason>,
 ) -> Result<Response, ApiError> {
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
-    action(state, &id, request, AgentCommand::PauseAgent { reason: body.value.reason }).await
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    action(
+        state,
+        &id,
+        request,
+        AgentCommand::PauseAgent {
+            reason: body.value.reason,
+        },
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/v1/agents/{id}/retire", request_body = Reason, tag = "agents",
@@ -138,6 +204,18 @@ pub(crate) async fn retire(
     preconditions: Preconditions,
     body: CommandBody<Reason>,
 ) -> Result<Response, ApiError> {
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
-    action(state, &id, request, AgentCommand::RetireAgent { reason: body.value.reason }).await
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    action(
+        state,
+        &id,
+        request,
+        AgentCommand::RetireAgent {
+            reason: body.value.reason,
+        },
+    )
+    .await
 }

@@ -45,7 +45,15 @@ async fn action(
     command: ConversationCommand,
 ) -> Result<Response, ApiError> {
     let id = path_id(id, ConversationId::parse)?.to_string();
-    dispatch(&state, &state.conversations, request, &id, command, Outcome::Changed).await
+    dispatch(
+        &state,
+        &state.conversations,
+        request,
+        &id,
+        command,
+        Outcome::Changed,
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/v1/conversations", request_body = StartConversation, tag = "conversations",
@@ -56,12 +64,26 @@ pub(crate) async fn start(
     preconditions: Preconditions,
     body: CommandBody<StartConversation>,
 ) -> Result<Response, ApiError> {
-    let StartConversation { agent_id, channel, customer_ref } = body.value;
+    let StartConversation {
+        agent_id,
+        channel,
+        customer_ref,
+    } = body.value;
     let agent = agent_snapshot(&state, &agent_id).await?;
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
-    let command = ConversationCommand::StartConversation { agent, channel, customer_ref };
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    let command = ConversationCommand::StartConversation {
+        agent,
+        channel,
+        customer_ref,
+    };
     let id = Uuid::now_v7().to_string();
-    let outcome = Outcome::Created { collection: "conversations" };
+    let outcome = Outcome::Created {
+        collection: "conversations",
+    };
     dispatch(&state, &state.conversations, request, &id, command, outcome).await
 }
 
@@ -74,8 +96,20 @@ pub(crate) async fn receive(
     preconditions: Preconditions,
     body: CommandBody<MessageText>,
 ) -> Result<Response, ApiError> {
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
-    action(state, &id, request, ConversationCommand::ReceiveMessage { text: body.value.text }).await
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    action(
+        state,
+        &id,
+        request,
+        ConversationCommand::ReceiveMessage {
+            text: body.value.text,
+        },
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/v1/conversations/{id}/replies", request_body = MessageText, tag = "conversations",
@@ -87,8 +121,20 @@ pub(crate) async fn reply(
     preconditions: Preconditions,
     body: CommandBody<MessageText>,
 ) -> Result<Response, ApiError> {
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
-    action(state, &id, request, ConversationCommand::SendReply { text: body.value.text }).await
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    action(
+        state,
+        &id,
+        request,
+        ConversationCommand::SendReply {
+            text: body.value.text,
+        },
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/v1/conversations/{id}/close", request_body = CloseConversation, tag = "conversations",
@@ -100,6 +146,18 @@ pub(crate) async fn close(
     preconditions: Preconditions,
     body: CommandBody<CloseConversation>,
 ) -> Result<Response, ApiError> {
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
-    action(state, &id, request, ConversationCommand::CloseConversation { reason: body.value.reason }).await
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    action(
+        state,
+        &id,
+        request,
+        ConversationCommand::CloseConversation {
+            reason: body.value.reason,
+        },
+    )
+    .await
 }

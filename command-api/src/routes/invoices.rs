@@ -54,9 +54,22 @@ pub(crate) struct VoidInvoice {
     reason: String,
 }
 
-async fn action(state: AppState, id: &str, request: CommandRequest, command: InvoiceCommand) -> Result<Response, ApiError> {
+async fn action(
+    state: AppState,
+    id: &str,
+    request: CommandRequest,
+    command: InvoiceCommand,
+) -> Result<Response, ApiError> {
     let id = path_id(id, InvoiceId::parse)?.to_string();
-    dispatch(&state, &state.invoices, request, &id, command, Outcome::Changed).await
+    dispatch(
+        &state,
+        &state.invoices,
+        request,
+        &id,
+        command,
+        Outcome::Changed,
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/v1/invoices", request_body = IssueInvoice, tag = "invoices",
@@ -67,7 +80,12 @@ pub(crate) async fn issue(
     preconditions: Preconditions,
     body: CommandBody<IssueInvoice>,
 ) -> Result<Response, ApiError> {
-    let IssueInvoice { period_start, period_end, currency, line_items } = body.value;
+    let IssueInvoice {
+        period_start,
+        period_end,
+        currency,
+        line_items,
+    } = body.value;
     let line_items = line_items
         .into_iter()
         .map(|item| LineItemInput {
@@ -76,10 +94,29 @@ pub(crate) async fn issue(
             unit_amount_minor: item.unit_amount_minor,
         })
         .collect();
-    let command = InvoiceCommand::IssueInvoice { period_start, period_end, currency, line_items };
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
+    let command = InvoiceCommand::IssueInvoice {
+        period_start,
+        period_end,
+        currency,
+        line_items,
+    };
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
     let id = Uuid::now_v7().to_string();
-    dispatch(&state, &state.invoices, request, &id, command, Outcome::Created { collection: "invoices" }).await
+    dispatch(
+        &state,
+        &state.invoices,
+        request,
+        &id,
+        command,
+        Outcome::Created {
+            collection: "invoices",
+        },
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/v1/invoices/{id}/payments", request_body = RecordPayment, tag = "invoices",
@@ -91,9 +128,27 @@ pub(crate) async fn pay(
     preconditions: Preconditions,
     body: CommandBody<RecordPayment>,
 ) -> Result<Response, ApiError> {
-    let RecordPayment { amount_minor, currency, payment_reference } = body.value;
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
-    action(state, &id, request, InvoiceCommand::RecordPayment { amount_minor, currency, payment_reference }).await
+    let RecordPayment {
+        amount_minor,
+        currency,
+        payment_reference,
+    } = body.value;
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    action(
+        state,
+        &id,
+        request,
+        InvoiceCommand::RecordPayment {
+            amount_minor,
+            currency,
+            payment_reference,
+        },
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/v1/invoices/{id}/void", request_body = VoidInvoice, tag = "invoices",
@@ -105,6 +160,18 @@ pub(crate) async fn void(
     preconditions: Preconditions,
     body: CommandBody<VoidInvoice>,
 ) -> Result<Response, ApiError> {
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
-    action(state, &id, request, InvoiceCommand::VoidInvoice { reason: body.value.reason }).await
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    action(
+        state,
+        &id,
+        request,
+        InvoiceCommand::VoidInvoice {
+            reason: body.value.reason,
+        },
+    )
+    .await
 }

@@ -18,7 +18,6 @@ use tower_http::timeout::TimeoutLayer;
 use crate::extract::CommandBody;
 use crate::{ApiError, AppState};
 
-
 pub(crate) fn router(state: AppState, request_timeout: Duration) -> Router {
     Router::new()
         .route("/v1/agents", post(agents::create))
@@ -33,7 +32,10 @@ pub(crate) fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/v1/tasks/{id}/fail", post(tasks::fail))
         .route("/v1/tasks/{id}/cancel", post(tasks::cancel))
         .route("/v1/conversations", post(conversations::start))
-        .route("/v1/conversations/{id}/messages", post(conversations::receive))
+        .route(
+            "/v1/conversations/{id}/messages",
+            post(conversations::receive),
+        )
         .route("/v1/conversations/{id}/replies", post(conversations::reply))
         .route("/v1/conversations/{id}/close", post(conversations::close))
         .route("/v1/invoices", post(invoices::issue))
@@ -44,7 +46,10 @@ pub(crate) fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/openapi.json", get(crate::openapi::document))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(crate::extract::MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            request_timeout,
+        ))
         .with_state(state)
 }
 

@@ -53,15 +53,36 @@ pub(crate) struct CancelTask {
 }
 
 /// Looks an agent up for a command of another aggregate; the domain decides what it allows.
-pub(crate) async fn agent_snapshot(state: &AppState, agent_id: &str) -> Result<AgentSnapshot, ApiError> {
-    let agent_id = AgentId::parse(agent_id).map_err(|reason| DomainError::field("agent_id", reason))?;
+pub(crate) async fn agent_snapshot(
+    state: &AppState,
+    agent_id: &str,
+) -> Result<AgentSnapshot, ApiError> {
+    let agent_id =
+        AgentId::parse(agent_id).map_err(|reason| DomainError::field("agent_id", reason))?;
     let (agent, _version) = state.agents.load(&agent_id.to_string()).await?;
-    Ok(AgentSnapshot { agent_id, tenant: agent.tenant().cloned(), status: agent.status() })
+    Ok(AgentSnapshot {
+        agent_id,
+        tenant: agent.tenant().cloned(),
+        status: agent.status(),
+    })
 }
 
-async fn action(state: AppState, id: &str, request: CommandRequest, command: TaskCommand) -> Result<Response, ApiError> {
+async fn action(
+    state: AppState,
+    id: &str,
+    request: CommandRequest,
+    command: TaskCommand,
+) -> Result<Response, ApiError> {
     let id = path_id(id, TaskId::parse)?.to_string();
-    dispatch(&state, &state.tasks, request, &id, command, Outcome::Changed).await
+    dispatch(
+        &state,
+        &state.tasks,
+        request,
+        &id,
+        command,
+        Outcome::Changed,
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/v1/tasks", request_body = CreateTask, tag = "tasks",
@@ -72,11 +93,33 @@ pub(crate) async fn create(
     preconditions: Preconditions,
     body: CommandBody<CreateTask>,
 ) -> Result<Response, ApiError> {
-    let CreateTask { title, description, priority } = body.value;
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
+    let CreateTask {
+        title,
+        description,
+        priority,
+    } = body.value;
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
     let id = Uuid::now_v7().to_string();
-    let command = TaskCommand::CreateTask { title, description, priority };
-    dispatch(&state, &state.tasks, request, &id, command, Outcome::Created { collection: "tasks" }).await
+    let command = TaskCommand::CreateTask {
+        title,
+        description,
+        priority,
+    };
+    dispatch(
+        &state,
+        &state.tasks,
+        request,
+        &id,
+        command,
+        Outcome::Created {
+            collection: "tasks",
+        },
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/v1/tasks/{id}/assign", request_body = AssignTask, tag = "tasks",
@@ -89,7 +132,11 @@ pub(crate) async fn assign(
     body: CommandBody<AssignTask>,
 ) -> Result<Response, ApiError> {
     let agent = agent_snapshot(&state, &body.value.agent_id).await?;
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
     action(state, &id, request, TaskCommand::AssignTask { agent }).await
 }
 
@@ -102,7 +149,11 @@ pub(crate) async fn start(
     preconditions: Preconditions,
     body: NoBody,
 ) -> Result<Response, ApiError> {
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
     action(state, &id, request, TaskCommand::StartTask).await
 }
 
@@ -115,8 +166,20 @@ pub(crate) async fn complete(
     preconditions: Preconditions,
     body: CommandBody<CompleteTask>,
 ) -> Result<Response, ApiError> {
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
-    action(state, &id, request, TaskCommand::CompleteTask { result: body.value.result }).await
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    action(
+        state,
+        &id,
+        request,
+        TaskCommand::CompleteTask {
+            result: body.value.result,
+        },
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/v1/tasks/{id}/fail", request_body = FailTask, tag = "tasks",
@@ -128,8 +191,20 @@ pub(crate) async fn fail(
     preconditions: Preconditions,
     body: CommandBody<FailTask>,
 ) -> Result<Response, ApiError> {
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
-    action(state, &id, request, TaskCommand::FailTask { reason: body.value.reason }).await
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    action(
+        state,
+        &id,
+        request,
+        TaskCommand::FailTask {
+            reason: body.value.reason,
+        },
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/v1/tasks/{id}/cancel", request_body = CancelTask, tag = "tasks",
@@ -141,6 +216,18 @@ pub(crate) async fn cancel(
     preconditions: Preconditions,
     body: CommandBody<CancelTask>,
 ) -> Result<Response, ApiError> {
-    let request = CommandRequest { caller, preconditions, request_hash: body.request_hash };
-    action(state, &id, request, TaskCommand::CancelTask { reason: body.value.reason }).await
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    action(
+        state,
+        &id,
+        request,
+        TaskCommand::CancelTask {
+            reason: body.value.reason,
+        },
+    )
+    .await
 }

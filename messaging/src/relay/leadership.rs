@@ -22,7 +22,9 @@ impl Lock {
     /// Checks the lock's session is still alive; publishing without it could duplicate a
     /// standby that has taken over.
     pub(super) async fn confirm(&mut self) -> Result<(), MessagingError> {
-        sqlx::query("SELECT 1").execute(&mut *self.connection).await?;
+        sqlx::query("SELECT 1")
+            .execute(&mut *self.connection)
+            .await?;
         Ok(())
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
-use rdkafka::producer::FutureProducer;
+use rdkafka::producer::{FutureProducer, Producer as _};
 use schemas::RegistryCodec;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
@@ -42,7 +42,7 @@ pub struct OutboxRelay {
 fn backoff() -> impl Iterator<Item = Duration> {
     ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(100))
-        .with_max_delay(Duration::from_secs(5))
+        .with_max_delay(Duration::from_secs(3))
         .with_jitter()
         .without_max_times()
         .build()
@@ -51,14 +51,20 @@ fn backoff() -> impl Iterator<Item = Duration> {
 impl OutboxRelay {
     pub fn new(pool: PgPool, settings: RelaySettings) -> Self {
         let codec = RegistryCodec::new(&settings.schema_registry_url, &settings.kafka.topic_prefix);
-        Self { pool, settings, codec: Arc::new(codec) }
+        Self {
+            pool,
+            settings,
+            codec: Arc::new(codec),
+        }
     }
 
     /// Runs until `shutdown`: standby until leader, then publish until leadership is lost.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut delays = backoff();
         while !shutdown.is_cancelled() {
-            let Some(lock) = leadership::acquire(&self.pool, &shutdown).await else { return };
+            let Some(lock) = leadership::acquire(&self.pool, &shutdown).await else {
+                return;
+            };
             tracing::info!("outbox relay is the leader");
             match self.lead(lock, &shutdown).await {
                 Ok(()) => return,
@@ -76,10 +82,18 @@ impl OutboxRelay {
 
     /// Prepares schemas and topics, then publishes while leader. Broker or registry outages
     /// are waited out here, without giving up leadership.
-    async fn lead(&self, mut lock: leadership::Lock, shutdown: &CancellationToken) -> Result<(), MessagingError> {
-        self.retry_until_ready("schema registry", shutdown, || self.codec.register_all()).await?;
-        self.retry_until_ready("broker topics", shutdown, || ensure_topics(&self.settings.kafka)).await?;
-        let producer = idempotent_producer(&self.settings.kafka)?;
+    async fn lead(
+        &self,
+        mut lock: leadership::Lock,
+        shutdown: &CancellationToken,
+    ) -> Result<(), MessagingError> {
+        self.retry_until_ready("schema registry", shutdown, || self.codec.register_all())
+            .await?;
+        self.retry_until_ready("broker topics", shutdown, || {
+            ensure_topics(&self.settings.kafka)
+        })
+        .await?;
+        let mut producer = idempotent_producer(&self.settings.kafka)?;
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(OUTBOX_CHANNEL).await?;
         let outbox = OutboxBatch::new(self.pool.clone());
@@ -100,6 +114,14 @@ impl OutboxRelay {
                 Err(error) => {
                     let delay = delays.next().unwrap_or(Duration::from_secs(5));
                     tracing::warn!(%error, ?delay, "publishing failed; retrying");
+                    // Start the next attempt with a fresh producer: an idempotent producer whose
+                    // records timed out keeps waiting for a new producer epoch, which a broker
+                    // that restarted (Tansu forgets producer state) never grants; a new producer
+                    // gets a new id. Re-sent records were unacknowledged, so only they may repeat.
+                    if let Some((code, reason)) = producer.client().fatal_error() {
+                        tracing::warn!(?code, %reason, "producer failed fatally");
+                    }
+                    producer = idempotent_producer(&self.settings.kafka)?;
                     tokio::select! {
                         () = tokio::time::sleep(delay) => {}
                         () = shutdown.cancelled() => {}

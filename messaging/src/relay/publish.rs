@@ -69,6 +69,8 @@ pub(super) async fn batch(
 }
 
 fn record_latency(enqueued_at: chrono::DateTime<chrono::Utc>) {
-    let latency = (chrono::Utc::now() - enqueued_at).to_std().unwrap_or(Duration::ZERO);
+    let latency = (chrono::Utc::now() - enqueued_at)
+        .to_std()
+        .unwrap_or(Duration::ZERO);
     tracing::trace!(latency_ms = latency.as_millis() as u64, "event published");
 }

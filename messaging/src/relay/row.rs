@@ -10,7 +10,12 @@ use crate::MessagingError;
 pub(super) fn read(row: &OutboxRow) -> Result<(EventMetadata, AnyEvent), MessagingError> {
     let bad = |reason: String| MessagingError::BadOutboxRow { id: row.id, reason };
     let aggregate_id = Uuid::parse_str(&row.aggregate_id).map_err(|e| bad(e.to_string()))?;
-    let text = |name: &str| row.metadata.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+    let text = |name: &str| {
+        row.metadata
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
     let occurred_at = text("occurred_at")
         .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
         .map(|t| t.with_timezone(&Utc))

@@ -7,18 +7,34 @@ use tests::{Platform, PlatformOptions, JWT_SECRET};
 use crate::support::{agent_body, deployed_agent};
 
 async fn platform() -> Platform {
-    Platform::start("api", PlatformOptions { relay_enabled: false, ..Default::default() }).await
+    Platform::start(
+        "api",
+        PlatformOptions {
+            relay_enabled: false,
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 async fn problem(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
-    assert_eq!(content_type, "application/problem+json", "errors are problem+json");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        content_type, "application/problem+json",
+        "errors are problem+json"
+    );
     (status, response.json().await.unwrap())
 }
 
 fn fields(problem: &Value) -> Vec<&str> {
-    problem["errors"].as_array().map(|e| e.iter().map(|f| f["field"].as_str().unwrap()).collect()).unwrap_or_default()
+    problem["errors"]
+        .as_array()
+        .map(|e| e.iter().map(|f| f["field"].as_str().unwrap()).collect())
+        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -41,7 +57,10 @@ async fn every_authentication_failure_is_a_401() {
         ("alg=none", Some(format!("Bearer {unsigned}"))),
     ];
     for (case, header) in cases {
-        let mut request = platform.client.post(platform.url("/v1/agents")).json(&agent_body());
+        let mut request = platform
+            .client
+            .post(platform.url("/v1/agents"))
+            .json(&agent_body());
         if let Some(header) = header {
             request = request.header("authorization", header);
         }
@@ -68,18 +87,32 @@ async fn viewers_cannot_command() {
 async fn another_tenants_agent_is_not_found() {
     let platform = platform().await;
     let agent = deployed_agent(&platform, "acme").await;
-    let (status, _) = platform.post("globex", &format!("/v1/agents/{agent}/pause"), json!({})).await;
+    let (status, _) = platform
+        .post("globex", &format!("/v1/agents/{agent}/pause"), json!({}))
+        .await;
     assert_eq!(status, 404);
     // And it cannot be used by reference either.
-    let (_, task) = platform.post("globex", "/v1/tasks", json!({ "title": "t" })).await;
+    let (_, task) = platform
+        .post("globex", "/v1/tasks", json!({ "title": "t" }))
+        .await;
     let task = task["id"].as_str().unwrap();
-    let (status, body) = platform.post("globex", &format!("/v1/tasks/{task}/assign"), json!({ "agent_id": agent })).await;
+    let (status, body) = platform
+        .post(
+            "globex",
+            &format!("/v1/tasks/{task}/assign"),
+            json!({ "agent_id": agent }),
+        )
+        .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(fields(&body), ["agent_id"]);
-    let (status, _) = platform.post("acme", "/v1/agents/not-a-uuid/deploy", json!({})).await;
+    let (status, _) = platform
+        .post("acme", "/v1/agents/not-a-uuid/deploy", json!({}))
+        .await;
     assert_eq!(status, 404);
     let unknown = uuid::Uuid::now_v7();
-    let (status, _) = platform.post("acme", &format!("/v1/agents/{unknown}/deploy"), json!({})).await;
+    let (status, _) = platform
+        .post("acme", &format!("/v1/agents/{unknown}/deploy"), json!({}))
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -90,9 +123,13 @@ async fn invalid_fields_are_all_named() {
     let (status, problem) = platform.post("acme", "/v1/agents", body).await;
     assert_eq!(status, 422);
     assert_eq!(fields(&problem), ["name", "industry", "temperature"]);
-    let (status, problem) = platform.post("acme", "/v1/agents", json!({ "name": "Ada" })).await;
+    let (status, problem) = platform
+        .post("acme", "/v1/agents", json!({ "name": "Ada" }))
+        .await;
     assert_eq!((status, fields(&problem)), (422, vec!["industry"]));
-    let (status, problem) = platform.post("acme", "/v1/agents", json!({ "surprise": 1 })).await;
+    let (status, problem) = platform
+        .post("acme", "/v1/agents", json!({ "surprise": 1 }))
+        .await;
     assert_eq!(status, 422, "unknown fields are refused: {problem}");
     let (status, problem) = platform
         .post("acme", "/v1/invoices", json!({ "period_start": "2026-13-01", "period_end": "2026-10-31", "currency": "EUR", "line_items": [] }))
@@ -113,10 +150,29 @@ async fn malformed_oversized_and_non_json_bodies() {
             .body(body)
             .send()
     };
-    assert_eq!(problem(send(b"{\"name\":".to_vec(), "application/json").await.unwrap()).await.0, StatusCode::BAD_REQUEST);
-    assert_eq!(problem(send(b"name=Ada".to_vec(), "text/plain").await.unwrap()).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        problem(
+            send(b"{\"name\":".to_vec(), "application/json")
+                .await
+                .unwrap()
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        problem(send(b"name=Ada".to_vec(), "text/plain").await.unwrap())
+            .await
+            .0,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
     let huge = format!("{{\"name\":\"{}\"}}", "a".repeat(1024 * 1024 + 1));
-    assert_eq!(problem(send(huge.into_bytes(), "application/json").await.unwrap()).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        problem(send(huge.into_bytes(), "application/json").await.unwrap())
+            .await
+            .0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
 }
 
 #[tokio::test]
@@ -146,7 +202,9 @@ async fn if_match_guards_against_lost_updates() {
 async fn state_machine_violations_are_conflicts_and_change_nothing() {
     let platform = platform().await;
     let agent = deployed_agent(&platform, "acme").await;
-    let (status, body) = platform.post("acme", &format!("/v1/agents/{agent}/deploy"), json!({})).await;
+    let (status, body) = platform
+        .post("acme", &format!("/v1/agents/{agent}/deploy"), json!({}))
+        .await;
     assert_eq!(status, 409, "{body}");
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1")
         .bind(&agent)
@@ -163,12 +221,38 @@ async fn commands_answer_id_version_and_token_and_the_document_lists_them() {
     assert_eq!(status, 201);
     assert_eq!(created["version"], 1);
     assert!(!created["consistency_token"].as_str().unwrap().is_empty());
-    let document: Value = platform.client.get(platform.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
-    for path in ["/v1/agents", "/v1/tasks/{id}/assign", "/v1/conversations/{id}/replies", "/v1/invoices/{id}/void"] {
+    let document: Value = platform
+        .client
+        .get(platform.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/v1/agents",
+        "/v1/tasks/{id}/assign",
+        "/v1/conversations/{id}/replies",
+        "/v1/invoices/{id}/void",
+    ] {
         assert!(document["paths"].get(path).is_some(), "{path} documented");
     }
-    let health = platform.client.get(platform.url("/health")).send().await.unwrap();
+    let health = platform
+        .client
+        .get(platform.url("/health"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
-    let ready: Value = platform.client.get(platform.url("/ready")).send().await.unwrap().json().await.unwrap();
+    let ready: Value = platform
+        .client
+        .get(platform.url("/ready"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ready, json!({ "database": true, "broker": true }));
 }

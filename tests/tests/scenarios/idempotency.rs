@@ -27,7 +27,14 @@ async fn agents_stored(platform: &Platform) -> i64 {
 
 #[tokio::test]
 async fn a_retried_command_returns_the_first_answer() {
-    let platform = Platform::start("idem", PlatformOptions { relay_enabled: false, ..Default::default() }).await;
+    let platform = Platform::start(
+        "idem",
+        PlatformOptions {
+            relay_enabled: false,
+            ..Default::default()
+        },
+    )
+    .await;
     let first = post_with_key(&platform, "create-ada", &agent_body()).await;
     let retry = post_with_key(&platform, "create-ada", &agent_body()).await;
     assert_eq!(first.0, 201);
@@ -44,13 +51,25 @@ async fn a_retried_command_returns_the_first_answer() {
 
 #[tokio::test]
 async fn concurrent_retries_run_the_command_once() {
-    let platform = Platform::start("idemrace", PlatformOptions { relay_enabled: false, ..Default::default() }).await;
+    let platform = Platform::start(
+        "idemrace",
+        PlatformOptions {
+            relay_enabled: false,
+            ..Default::default()
+        },
+    )
+    .await;
     let body = agent_body();
     let attempts = (0..8).map(|_| post_with_key(&platform, "race", &body));
     let answers = futures::future::join_all(attempts).await;
-    let ids: std::collections::HashSet<String> =
-        answers.iter().map(|(_, body)| body["id"].as_str().unwrap_or("none").to_owned()).collect();
-    assert!(answers.iter().all(|(status, _)| *status == 201), "{answers:?}");
+    let ids: std::collections::HashSet<String> = answers
+        .iter()
+        .map(|(_, body)| body["id"].as_str().unwrap_or("none").to_owned())
+        .collect();
+    assert!(
+        answers.iter().all(|(status, _)| *status == 201),
+        "{answers:?}"
+    );
     assert_eq!(ids.len(), 1, "every retry got the same id: {answers:?}");
     assert_eq!(agents_stored(&platform).await, 1);
 }

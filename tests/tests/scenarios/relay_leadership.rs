@@ -39,31 +39,54 @@ async fn leaders(platform: &Platform) -> i64 {
 
 async fn some_commands(platform: &Platform, count: usize) {
     for _ in 0..count {
-        let (status, _) = platform.post("acme", "/v1/tasks", json!({ "title": "t" })).await;
+        let (status, _) = platform
+            .post("acme", "/v1/tasks", json!({ "title": "t" }))
+            .await;
         assert_eq!(status, 201);
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_leader_publishes_and_a_standby_takes_over() {
-    let platform = Platform::start("leader", PlatformOptions { relay_enabled: false, ..Default::default() }).await;
+    let platform = Platform::start(
+        "leader",
+        PlatformOptions {
+            relay_enabled: false,
+            ..Default::default()
+        },
+    )
+    .await;
     let (first_stop, second_stop) = (CancellationToken::new(), CancellationToken::new());
     let first = tokio::spawn(relay(&platform).run(first_stop.clone()));
     some_commands(&platform, 20).await;
-    platform.wait_for_empty_outbox(Duration::from_secs(60)).await;
+    platform
+        .wait_for_empty_outbox(Duration::from_secs(60))
+        .await;
 
     let second = tokio::spawn(relay(&platform).run(second_stop.clone()));
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(leaders(&platform).await, 1, "one leader while two relays run");
+    assert_eq!(
+        leaders(&platform).await,
+        1,
+        "one leader while two relays run"
+    );
 
     first_stop.cancel();
     first.await.unwrap();
     some_commands(&platform, 20).await;
-    platform.wait_for_empty_outbox(Duration::from_secs(60)).await;
+    platform
+        .wait_for_empty_outbox(Duration::from_secs(60))
+        .await;
     assert_eq!(leaders(&platform).await, 1, "the standby leads now");
 
     let stored = platform.stored_events().await;
-    let records = read_all_records(&platform.brokers, &platform.topic_prefix, stored.len(), Duration::from_secs(60)).await;
+    let records = read_all_records(
+        &platform.brokers,
+        &platform.topic_prefix,
+        stored.len(),
+        Duration::from_secs(60),
+    )
+    .await;
     assert_topics_hold_the_store(&stored, &records);
     second_stop.cancel();
     second.await.unwrap();

@@ -12,7 +12,9 @@ pub async fn deployed_agent(platform: &Platform, tenant: &str) -> String {
     let (status, created) = platform.post(tenant, "/v1/agents", agent_body()).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().expect("id").to_owned();
-    let (status, body) = platform.post(tenant, &format!("/v1/agents/{id}/deploy"), json!({})).await;
+    let (status, body) = platform
+        .post(tenant, &format!("/v1/agents/{id}/deploy"), json!({}))
+        .await;
     assert_eq!(status, 200, "{body}");
     id
 }
@@ -21,11 +23,20 @@ pub async fn deployed_agent(platform: &Platform, tenant: &str) -> String {
 pub async fn every_event_type(platform: &Platform, tenant: &str) -> usize {
     let agent = deployed_agent(platform, tenant).await;
     let mut steps: Vec<(String, Value)> = vec![
-        (format!("/v1/agents/{agent}/pause"), json!({ "reason": "night" })),
+        (
+            format!("/v1/agents/{agent}/pause"),
+            json!({ "reason": "night" }),
+        ),
         (format!("/v1/agents/{agent}/deploy"), json!({})),
     ];
     let mut events = 2;
-    let (_, task) = platform.post(tenant, "/v1/tasks", json!({ "title": "Call back", "priority": "high" })).await;
+    let (_, task) = platform
+        .post(
+            tenant,
+            "/v1/tasks",
+            json!({ "title": "Call back", "priority": "high" }),
+        )
+        .await;
     let task = task["id"].as_str().unwrap().to_owned();
     events += 1;
     for (path, body) in [
@@ -35,26 +46,46 @@ pub async fn every_event_type(platform: &Platform, tenant: &str) -> usize {
     ] {
         steps.push((format!("/v1/tasks/{task}/{path}"), body));
     }
-    for last in [("fail", json!({ "reason": "LLM down" })), ("cancel", json!({}))] {
-        let (_, other) = platform.post(tenant, "/v1/tasks", json!({ "title": "Other" })).await;
+    for last in [
+        ("fail", json!({ "reason": "LLM down" })),
+        ("cancel", json!({})),
+    ] {
+        let (_, other) = platform
+            .post(tenant, "/v1/tasks", json!({ "title": "Other" }))
+            .await;
         let other = other["id"].as_str().unwrap().to_owned();
         events += 1;
-        steps.push((format!("/v1/tasks/{other}/assign"), json!({ "agent_id": agent })));
+        steps.push((
+            format!("/v1/tasks/{other}/assign"),
+            json!({ "agent_id": agent }),
+        ));
         steps.push((format!("/v1/tasks/{other}/{}", last.0), last.1));
     }
     let (_, conversation) = platform
-        .post(tenant, "/v1/conversations", json!({ "agent_id": agent, "channel": "whatsapp", "customer_ref": "+155501" }))
+        .post(
+            tenant,
+            "/v1/conversations",
+            json!({ "agent_id": agent, "channel": "whatsapp", "customer_ref": "+155501" }),
+        )
         .await;
     let conversation = conversation["id"].as_str().unwrap().to_owned();
     events += 1;
-    steps.push((format!("/v1/conversations/{conversation}/messages"), json!({ "text": "Hello?" })));
-    steps.push((format!("/v1/conversations/{conversation}/replies"), json!({ "text": "Hi! How can I help?" })));
+    steps.push((
+        format!("/v1/conversations/{conversation}/messages"),
+        json!({ "text": "Hello?" }),
+    ));
+    steps.push((
+        format!("/v1/conversations/{conversation}/replies"),
+        json!({ "text": "Hi! How can I help?" }),
+    ));
     steps.push((format!("/v1/conversations/{conversation}/close"), json!({})));
     let invoice_body = json!({
         "period_start": "2026-10-01", "period_end": "2026-10-31", "currency": "EUR",
         "line_items": [{ "description": "Seats", "quantity": 3, "unit_amount_minor": 4900 }]
     });
-    let (_, paid) = platform.post(tenant, "/v1/invoices", invoice_body.clone()).await;
+    let (_, paid) = platform
+        .post(tenant, "/v1/invoices", invoice_body.clone())
+        .await;
     let (_, voided) = platform.post(tenant, "/v1/invoices", invoice_body).await;
     events += 2;
     let paid = paid["id"].as_str().unwrap();
@@ -63,7 +94,10 @@ pub async fn every_event_type(platform: &Platform, tenant: &str) -> usize {
         format!("/v1/invoices/{paid}/payments"),
         json!({ "amount_minor": 14700, "currency": "EUR", "payment_reference": "pi_1" }),
     ));
-    steps.push((format!("/v1/invoices/{voided}/void"), json!({ "reason": "duplicate" })));
+    steps.push((
+        format!("/v1/invoices/{voided}/void"),
+        json!({ "reason": "duplicate" }),
+    ));
     steps.push((format!("/v1/agents/{agent}/retire"), json!({})));
     let patch = platform
         .client

@@ -1,0 +1,165 @@
+//! `bench commands`: setup, the three measured phases, the summary, clean-up.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use tokio::time::Instant;
+
+use crate::baseline::InProcess;
+use crate::cli::CommandsArgs;
+use crate::consumer::PublishProbe;
+use crate::isolation::{self, Names};
+use crate::load::{self, PhaseResult};
+use crate::platform::Platform;
+use crate::report::{self, Drain, Publish};
+use crate::rest::RestClient;
+use crate::stats::Percentiles;
+
+/// Runs everything; the databases and topics are removed even when a phase fails.
+///
+/// # Errors
+/// When setup fails or a phase cannot run at all.
+pub async fn run(args: CommandsArgs) -> anyhow::Result<()> {
+    let names = Names::random();
+    report::header(&args, &names);
+    let measured = measure(&args, &names).await;
+    if !args.keep {
+        clean_up(&args, &names).await;
+    }
+    let (rest, publish, baseline) = measured?;
+    report::summary(&rest, &baseline, &publish);
+    Ok(())
+}
+
+async fn measure(
+    args: &CommandsArgs,
+    names: &Names,
+) -> anyhow::Result<(PhaseResult, Publish, PhaseResult)> {
+    let platform = Platform::start(&args.postgres, &args.brokers, names).await?;
+    let max_connections = platform.settings.database_max_connections;
+    println!(
+        "command-api at {} (pool of {max_connections} connections)",
+        platform.base_url
+    );
+    let measured = over_http(args, names, &platform).await;
+    let stopped = platform.stop().await;
+    let (rest, publish) = measured?;
+    stopped?;
+    let baseline = in_process(args, names, max_connections).await?;
+    Ok((rest, publish, baseline))
+}
+
+async fn over_http(
+    args: &CommandsArgs,
+    names: &Names,
+    platform: &Platform,
+) -> anyhow::Result<(PhaseResult, Publish)> {
+    messaging::ensure_topics(&platform.kafka_settings())
+        .await
+        .context("creating the bench topics")?;
+    let probe = PublishProbe::start(&args.brokers, &names.consumer_group, &names.topics())?;
+    let measured = http_phases(args, platform, &probe).await;
+    if probe.unmeasured() > 0 {
+        println!(
+            "warning: {} records had no readable occurred_at header",
+            probe.unmeasured()
+        );
+    }
+    probe.stop().await;
+    measured
+}
+
+async fn http_phases(
+    args: &CommandsArgs,
+    platform: &Platform,
+    probe: &PublishProbe,
+) -> anyhow::Result<(PhaseResult, Publish)> {
+    let duration = Duration::from_secs(args.seconds);
+    let timeout = Duration::from_secs(args.drain_timeout);
+    let clients = (0..args.clients)
+        .map(|_| RestClient::new(&platform.base_url, &platform.token))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+    load::warm_up(&clients).await?;
+    let warm = drain(probe, &platform.pool, timeout).await?;
+    report::drain("warm-up (one mix cycle per client)", &warm);
+    anyhow::ensure!(
+        warm.complete,
+        "the warm-up's events did not reach Kafka; is the broker up?"
+    );
+    probe.take_latencies();
+
+    let rest = load::closed_loop(&clients, duration).await;
+    report::load(
+        &format!(
+            "REST commands over HTTP, {} clients, closed loop",
+            args.clients
+        ),
+        &rest,
+    );
+    let after_rest = drain(probe, &platform.pool, timeout).await?;
+    report::drain("after the closed loop", &after_rest);
+    report::saturated_publish(&Percentiles::of(&probe.take_latencies()));
+
+    let commands = load::paced(&clients, duration, args.rate).await;
+    let after = drain(probe, &platform.pool, timeout).await?;
+    let publish = Publish {
+        offered: args.rate,
+        commands,
+        events: after.events - after_rest.events,
+        records: after.records.saturating_sub(after_rest.records),
+        complete: after.complete && after_rest.complete,
+        latencies: Percentiles::of(&probe.take_latencies()),
+    };
+    report::publish(&publish);
+    report::drain("after the paced phase", &after);
+    Ok((rest, publish))
+}
+
+/// Waits until the probe has seen as many records as there are committed events.
+async fn drain(probe: &PublishProbe, pool: &PgPool, timeout: Duration) -> anyhow::Result<Drain> {
+    let started = Instant::now();
+    let events = isolation::committed_events(pool).await?;
+    let complete = probe.wait_for(events, timeout).await;
+    Ok(Drain {
+        events,
+        records: probe.records(),
+        complete,
+        waited: started.elapsed(),
+    })
+}
+
+async fn in_process(
+    args: &CommandsArgs,
+    names: &Names,
+    max_connections: u32,
+) -> anyhow::Result<PhaseResult> {
+    let url = isolation::database_url(&args.postgres, &names.baseline_database);
+    let pool = isolation::empty_database(&url, max_connections).await?;
+    let executor = InProcess::prepare(&pool).await?;
+    let workers = vec![executor; args.clients as usize];
+    load::warm_up(&workers).await?;
+    let baseline = load::closed_loop(&workers, Duration::from_secs(args.seconds)).await;
+    report::load(
+        &format!(
+            "baseline: cqrs-es + postgres-es in process, {} workers, pool of {max_connections}, closed loop",
+            args.clients
+        ),
+        &baseline,
+    );
+    drop(workers);
+    pool.close().await;
+    Ok(baseline)
+}
+
+async fn clean_up(args: &CommandsArgs, names: &Names) {
+    for database in [&names.database, &names.baseline_database] {
+        if let Err(error) = isolation::drop_database(&args.postgres, database).await {
+            eprintln!("clean-up: {error:#}");
+        }
+    }
+    if let Err(error) = isolation::delete_topics(&args.brokers, &names.topics()).await {
+        eprintln!("clean-up: {error:#}");
+    }
+}

@@ -1,0 +1,142 @@
+//! A Kafka consumer on the bench's topics measuring, per record, now − its `occurred_at`
+//! header: an upper bound on commit → visible on Kafka (the header is set just before the
+//! command's transaction commits).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use hdrhistogram::Histogram;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::{ClientConfig, Message};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::stats::{histogram, micros};
+
+#[derive(Default)]
+struct Seen {
+    records: AtomicU64,
+    /// Records without a readable `occurred_at` header (counted, not measured).
+    unmeasured: AtomicU64,
+    latencies: Mutex<Option<Histogram<u64>>>,
+}
+
+pub struct PublishProbe {
+    seen: Arc<Seen>,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl PublishProbe {
+    /// Subscribes to `topics` from the earliest offset with its own consumer group.
+    ///
+    /// # Errors
+    /// When the consumer cannot be created or subscribed.
+    pub fn start(brokers: &str, group: &str, topics: &[String]) -> anyhow::Result<Self> {
+        let consumer: StreamConsumer = ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .set("group.id", group)
+            .set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "false")
+            // Ask the broker to answer a fetch as soon as one byte is there, and not to hold an
+            // empty fetch long: the consumer's own polling then adds at most this to a figure.
+            .set("fetch.min.bytes", "1")
+            .set(
+                "fetch.wait.max.ms",
+                std::env::var("XFW").unwrap_or("10".into()),
+            )
+            .create()
+            .context("creating the Kafka consumer")?;
+        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        consumer
+            .subscribe(&names)
+            .context("subscribing to the bench topics")?;
+        let seen = Arc::new(Seen {
+            latencies: Mutex::new(Some(histogram())),
+            ..Seen::default()
+        });
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(consume(consumer, seen.clone(), stop.clone()));
+        Ok(Self { seen, stop, task })
+    }
+
+    /// Records seen so far.
+    pub fn records(&self) -> u64 {
+        self.seen.records.load(Ordering::Acquire)
+    }
+
+    /// Records seen without a usable `occurred_at` header.
+    pub fn unmeasured(&self) -> u64 {
+        self.seen.unmeasured.load(Ordering::Acquire)
+    }
+
+    /// The latencies recorded since the last call; recording starts afresh.
+    pub fn take_latencies(&self) -> Histogram<u64> {
+        let mut slot = self
+            .seen
+            .latencies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        slot.replace(histogram()).unwrap_or_else(histogram)
+    }
+
+    /// Waits until at least `target` records were seen; false after `timeout`.
+    pub async fn wait_for(&self, target: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.records() < target {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
+
+    pub async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}
+
+async fn consume(consumer: StreamConsumer, seen: Arc<Seen>, stop: CancellationToken) {
+    loop {
+        let message = tokio::select! {
+            () = stop.cancelled() => return,
+            message = consumer.recv() => message,
+        };
+        let now = Utc::now();
+        let message = match message {
+            Ok(message) => message,
+            Err(error) => {
+                eprintln!("consumer: {error}");
+                continue;
+            }
+        };
+        let occurred_at = message
+            .headers()
+            .and_then(|headers| messaging::header_str(headers, "occurred_at"))
+            .and_then(|text| DateTime::parse_from_rfc3339(text).ok());
+        match occurred_at {
+            Some(occurred_at) => {
+                let latency = (now - occurred_at.with_timezone(&Utc))
+                    .to_std()
+                    .unwrap_or_default();
+                let mut slot = seen
+                    .latencies
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if let Some(histogram) = slot.as_mut() {
+                    histogram.saturating_record(micros(latency));
+                }
+            }
+            None => {
+                seen.unmeasured.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        seen.records.fetch_add(1, Ordering::AcqRel);
+    }
+}
