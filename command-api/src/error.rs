@@ -17,11 +17,17 @@ pub enum ApiError {
     #[error("the caller's role may not send commands")]
     Forbidden,
     #[error("bad request: {}", .0.title)]
-    BadRequest(Problem),
+    BadRequest(Box<Problem>),
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl ApiError {
+    pub(crate) fn bad_request(problem: Problem) -> Self {
+        Self::BadRequest(Box::new(problem))
+    }
 }
 
 impl From<DomainError> for ApiError {
@@ -47,7 +53,7 @@ fn problem(error: ApiError) -> Problem {
         .header(axum::http::header::WWW_AUTHENTICATE, "Bearer"),
         ApiError::Forbidden => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden")
             .detail("commands need the admin or operator role"),
-        ApiError::BadRequest(problem) => problem,
+        ApiError::BadRequest(problem) => *problem,
         ApiError::IdempotencyMismatch => Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency-key-reused",

@@ -47,7 +47,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CommandBody<T> {
             .await
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::BadRequest(
+                    ApiError::bad_request(
                         Problem::new(
                             StatusCode::PAYLOAD_TOO_LARGE,
                             "body-too-large",
@@ -56,7 +56,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CommandBody<T> {
                         .detail(format!("bodies are limited to {MAX_BODY_BYTES} bytes")),
                     )
                 } else {
-                    ApiError::BadRequest(
+                    ApiError::bad_request(
                         Problem::new(
                             StatusCode::BAD_REQUEST,
                             "unreadable-body",
@@ -72,7 +72,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CommandBody<T> {
         } else if is_json(content_type.as_deref()) {
             &bytes
         } else {
-            return Err(ApiError::BadRequest(
+            return Err(ApiError::bad_request(
                 Problem::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "unsupported-media-type",
@@ -106,7 +106,7 @@ fn parse<T: DeserializeOwned>(json: &[u8]) -> Result<T, ApiError> {
         let path = error.path().to_string();
         let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            return ApiError::BadRequest(
+            return ApiError::bad_request(
                 Problem::new(StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON")
                     .detail(inner.to_string()),
             );
@@ -126,7 +126,7 @@ fn parse<T: DeserializeOwned>(json: &[u8]) -> Result<T, ApiError> {
             .next()
             .unwrap_or(&message)
             .to_owned();
-        ApiError::BadRequest(
+        ApiError::bad_request(
             Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation",

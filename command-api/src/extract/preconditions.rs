@@ -18,7 +18,7 @@ pub(crate) struct Preconditions {
 }
 
 fn bad_header(name: &str, reason: &str) -> ApiError {
-    ApiError::BadRequest(
+    ApiError::bad_request(
         Problem::new(StatusCode::BAD_REQUEST, "invalid-header", "Invalid header")
             .field(name, reason),
     )
