@@ -213,3 +213,70 @@ async fn futures_join<T: Send + 'static>(
     }
     results
 }
+
+#[tokio::test]
+async fn long_conversations_load_from_snapshots_with_the_right_state() {
+    use domain::agent::{AgentSnapshot, AgentStatus};
+    use domain::conversation::{Conversation, ConversationCommand};
+    use domain::AgentId;
+
+    let pool = fresh_database().await;
+    let conversations = Repository::<Conversation>::snapshotting(pool.clone(), 10);
+    let id = Uuid::now_v7().to_string();
+    let agent = AgentSnapshot {
+        agent_id: AgentId::from_uuid(Uuid::now_v7()).unwrap(),
+        tenant: Some(TenantId::parse("acme").unwrap()),
+        status: AgentStatus::Deployed,
+    };
+    let start = ConversationCommand::StartConversation {
+        agent,
+        channel: "web".into(),
+        customer_ref: "c".into(),
+    };
+    conversations
+        .execute(&id, start, None, metadata(None))
+        .await
+        .unwrap();
+    for n in 0..45 {
+        let text = format!("message {n}");
+        let command = if n % 2 == 0 {
+            ConversationCommand::ReceiveMessage { text }
+        } else {
+            ConversationCommand::SendReply { text }
+        };
+        conversations
+            .execute(&id, command, None, metadata(None))
+            .await
+            .unwrap();
+    }
+    let snapshots: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM snapshots WHERE aggregate_id = $1")
+            .bind(&id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(snapshots >= 1, "snapshots were written");
+    assert_eq!(conversations.load(&id).await.unwrap().1, 46);
+
+    // The next message is numbered from the snapshotted state plus the events after it.
+    let next = conversations
+        .execute(
+            &id,
+            ConversationCommand::ReceiveMessage {
+                text: "again".into(),
+            },
+            None,
+            metadata(None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(next.version, 47);
+    let numbered: serde_json::Value = sqlx::query_scalar(
+        "SELECT payload::jsonb FROM events WHERE aggregate_id = $1 AND sequence = 47",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(numbered["MessageReceived"]["message_number"], 46);
+}
