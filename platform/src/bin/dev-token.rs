@@ -15,7 +15,9 @@ fn main() -> ExitCode {
             ("--role", Some(value)) => roles.push(value),
             ("--hours", Some(value)) => hours = value.parse().unwrap_or(24),
             _ => {
-                eprintln!("usage: dev-token [--tenant T] [--role admin|operator|viewer]... [--hours H]");
+                eprintln!(
+                    "usage: dev-token [--tenant T] [--role admin|operator|viewer]... [--hours H]"
+                );
                 return ExitCode::from(2);
             }
         }
