@@ -57,6 +57,9 @@ pub async fn create_database_if_missing(url: &str) -> Result<(), StoreError> {
 /// # Errors
 /// When a migration fails.
 pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
-    sqlx::migrate!("./migrations").run(pool).await?;
+    let mut migrator = sqlx::migrate!("./migrations");
+    // The projectors' migrations (versions 1001+) may share this database.
+    migrator.set_ignore_missing(true);
+    migrator.run(pool).await?;
     Ok(())
 }

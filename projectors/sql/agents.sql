@@ -1,0 +1,29 @@
+-- agents projection: list and detail, with open and completed task counts.
+CREATE TABLE agents
+(
+    agent_id      uuid PRIMARY KEY,
+    tenant_id     text        NOT NULL,
+    name          text        NOT NULL,
+    industry      text        NOT NULL,
+    provider      text        NOT NULL,
+    model         text        NOT NULL,
+    temperature   double precision NOT NULL,
+    max_tokens    integer     NOT NULL,
+    system_prompt text        NOT NULL,
+    status        text        NOT NULL,
+    deployed_at   timestamptz,
+    created_at    timestamptz NOT NULL,
+    updated_at    timestamptz NOT NULL,
+    version       bigint      NOT NULL
+);
+CREATE INDEX agents_by_tenant ON agents (tenant_id, agent_id);
+-- Where each task stands for its agent; counts are derived from it.
+CREATE TABLE agent_tasks
+(
+    task_id   uuid PRIMARY KEY,
+    tenant_id text    NOT NULL,
+    agent_id  uuid,
+    state     text    NOT NULL, -- unassigned | open | completed | closed
+    version   bigint  NOT NULL
+);
+CREATE INDEX agent_tasks_by_agent ON agent_tasks (agent_id, state);

@@ -1,0 +1,16 @@
+-- audit projection: every event of a tenant, filterable by aggregate, type and time.
+CREATE TABLE audit_events
+(
+    event_id       uuid PRIMARY KEY,
+    tenant_id      text        NOT NULL,
+    aggregate_type text        NOT NULL,
+    aggregate_id   uuid        NOT NULL,
+    sequence       bigint      NOT NULL,
+    event_type     text        NOT NULL,
+    occurred_at    timestamptz NOT NULL,
+    correlation_id text        NOT NULL,
+    payload        jsonb       NOT NULL,
+    UNIQUE (aggregate_id, sequence)
+);
+CREATE INDEX audit_by_tenant_time ON audit_events (tenant_id, occurred_at, event_id);
+CREATE INDEX audit_by_aggregate ON audit_events (tenant_id, aggregate_id, sequence);

@@ -1,0 +1,25 @@
+-- conversations projection: per agent and channel, and messages in order (the agents' memory).
+CREATE TABLE conversations
+(
+    conversation_id uuid PRIMARY KEY,
+    tenant_id       text        NOT NULL,
+    agent_id        uuid        NOT NULL,
+    channel         text        NOT NULL,
+    customer_ref    text        NOT NULL,
+    status          text        NOT NULL,
+    message_count   integer     NOT NULL,
+    started_at      timestamptz NOT NULL,
+    closed_at       timestamptz,
+    updated_at      timestamptz NOT NULL,
+    version         bigint      NOT NULL
+);
+CREATE INDEX conversations_by_agent ON conversations (tenant_id, agent_id, channel, conversation_id);
+CREATE TABLE messages
+(
+    conversation_id uuid        NOT NULL,
+    message_number  integer     NOT NULL,
+    direction       text        NOT NULL, -- received | sent
+    text            text        NOT NULL,
+    occurred_at     timestamptz NOT NULL,
+    PRIMARY KEY (conversation_id, message_number)
+);
