@@ -27,3 +27,10 @@ CREATE TABLE agent_tasks
     version   bigint  NOT NULL
 );
 CREATE INDEX agent_tasks_by_agent ON agent_tasks (agent_id, state);
+-- The version of each aggregate this generation has applied: a re-delivered or re-published
+-- event (sequence <= version) changes nothing, and read-your-writes waits on it.
+CREATE TABLE stream_versions
+(
+    aggregate_id uuid PRIMARY KEY,
+    version      bigint NOT NULL
+);

@@ -14,3 +14,10 @@ CREATE TABLE audit_events
 );
 CREATE INDEX audit_by_tenant_time ON audit_events (tenant_id, occurred_at, event_id);
 CREATE INDEX audit_by_aggregate ON audit_events (tenant_id, aggregate_id, sequence);
+-- The version of each aggregate this generation has applied: a re-delivered or re-published
+-- event (sequence <= version) changes nothing, and read-your-writes waits on it.
+CREATE TABLE stream_versions
+(
+    aggregate_id uuid PRIMARY KEY,
+    version      bigint NOT NULL
+);

@@ -23,3 +23,10 @@ CREATE TABLE messages
     occurred_at     timestamptz NOT NULL,
     PRIMARY KEY (conversation_id, message_number)
 );
+-- The version of each aggregate this generation has applied: a re-delivered or re-published
+-- event (sequence <= version) changes nothing, and read-your-writes waits on it.
+CREATE TABLE stream_versions
+(
+    aggregate_id uuid PRIMARY KEY,
+    version      bigint NOT NULL
+);

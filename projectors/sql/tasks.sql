@@ -27,3 +27,10 @@ CREATE TABLE task_history
     occurred_at timestamptz NOT NULL,
     PRIMARY KEY (task_id, sequence)
 );
+-- The version of each aggregate this generation has applied: a re-delivered or re-published
+-- event (sequence <= version) changes nothing, and read-your-writes waits on it.
+CREATE TABLE stream_versions
+(
+    aggregate_id uuid PRIMARY KEY,
+    version      bigint NOT NULL
+);

@@ -10,10 +10,16 @@ CREATE TABLE usage_daily
     tasks_failed       bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, agent_id, day)
 );
--- Counters are increments, so each aggregate's last applied sequence makes them idempotent.
-CREATE TABLE usage_streams
+-- Which agent a conversation or task belongs to (message events do not name the agent).
+CREATE TABLE usage_owners
 (
     aggregate_id  uuid PRIMARY KEY,
-    agent_id      uuid,
-    last_sequence bigint NOT NULL
+    agent_id      uuid
+);
+-- The version of each aggregate this generation has applied: a re-delivered or re-published
+-- event (sequence <= version) changes nothing, and read-your-writes waits on it.
+CREATE TABLE stream_versions
+(
+    aggregate_id uuid PRIMARY KEY,
+    version      bigint NOT NULL
 );

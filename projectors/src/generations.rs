@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Executor, PgPool, Postgres, Transaction};
 
 use crate::ProjectorError;
 
@@ -18,8 +18,14 @@ pub enum ProjectionName {
 }
 
 impl ProjectionName {
-    pub const ALL: [Self; 6] =
-        [Self::Agents, Self::Tasks, Self::Conversations, Self::Billing, Self::Usage, Self::Audit];
+    pub const ALL: [Self; 6] = [
+        Self::Agents,
+        Self::Tasks,
+        Self::Conversations,
+        Self::Billing,
+        Self::Usage,
+        Self::Audit,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -41,7 +47,19 @@ impl ProjectionName {
             .ok_or_else(|| ProjectorError::UnknownProjection(name.to_owned()))
     }
 
-    /// The tables of one generation (run with the generation's schema as search_path).
+    /// The tables of one generation, compared table by table after a rebuild.
+    pub fn tables(self) -> &'static [&'static str] {
+        match self {
+            Self::Agents => &["agents", "agent_tasks", "stream_versions"],
+            Self::Tasks => &["tasks", "task_history", "stream_versions"],
+            Self::Conversations => &["conversations", "messages", "stream_versions"],
+            Self::Billing => &["invoices", "stream_versions"],
+            Self::Usage => &["usage_daily", "usage_owners", "stream_versions"],
+            Self::Audit => &["audit_events", "stream_versions"],
+        }
+    }
+
+    /// The DDL of one generation (run with the generation's schema as search_path).
     pub fn ddl(self) -> &'static str {
         match self {
             Self::Agents => include_str!("../sql/agents.sql"),
@@ -92,16 +110,22 @@ impl Generation {
     pub async fn create(&self, pool: &PgPool) -> Result<(), ProjectorError> {
         let mut tx = pool.begin().await?;
         // Serialise concurrent creators of the same generation.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))").bind(self.schema()).execute(&mut *tx).await?;
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)")
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
             .bind(self.schema())
-            .fetch_one(&mut *tx)
+            .execute(&mut *tx)
             .await?;
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)")
+                .bind(self.schema())
+                .fetch_one(&mut *tx)
+                .await?;
         if !exists {
             // The schema name is built from a fixed projection name and an integer: no quoting needed.
-            sqlx::raw_sql(&format!("CREATE SCHEMA {}", self.schema())).execute(&mut *tx).await?;
+            let create = format!("CREATE SCHEMA {}", self.schema());
+            (&mut *tx).execute(create.as_str()).await?;
             self.enter(&mut tx).await?;
-            sqlx::raw_sql(self.projection.ddl()).execute(&mut *tx).await?;
+            // Several statements: sent with the simple query protocol.
+            (&mut *tx).execute(self.projection.ddl()).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -113,7 +137,8 @@ impl Generation {
     /// On database failure.
     pub async fn drop(&self, pool: &PgPool) -> Result<(), ProjectorError> {
         let mut tx = pool.begin().await?;
-        sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema())).execute(&mut *tx).await?;
+        let drop = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema());
+        (&mut *tx).execute(drop.as_str()).await?;
         sqlx::query("DELETE FROM projection_offsets WHERE projection = $1 AND generation = $2")
             .bind(self.projection.as_str())
             .bind(self.number)
@@ -135,11 +160,12 @@ impl Generation {
         .bind(projection.as_str())
         .execute(pool)
         .await?;
-        let number: i32 =
-            sqlx::query_scalar("SELECT live_generation FROM projection_generations WHERE projection = $1")
-                .bind(projection.as_str())
-                .fetch_one(pool)
-                .await?;
+        let number: i32 = sqlx::query_scalar(
+            "SELECT live_generation FROM projection_generations WHERE projection = $1",
+        )
+        .bind(projection.as_str())
+        .fetch_one(pool)
+        .await?;
         let generation = Self { projection, number };
         generation.create(pool).await?;
         Ok(generation)

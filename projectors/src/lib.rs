@@ -5,8 +5,17 @@
 //! `rm_<projection>_g<N>`; `projection_generations` says which one serves queries. A rebuild
 //! fills a new generation from offset 0 while the live one keeps serving, then swaps.
 
-pub mod generations;
+pub mod dlq;
 mod error;
+pub mod generations;
+pub mod lag;
+pub mod metrics;
+pub mod partitions;
+pub mod projections;
+pub mod rebuild;
+pub mod runtime;
+pub mod service;
+pub mod settings;
 
 pub use error::ProjectorError;
 pub use generations::{Generation, ProjectionName};

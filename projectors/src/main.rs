@@ -1,0 +1,130 @@
+//! projectors: run the read-model projections, or operate them (status, rebuild, dlq).
+
+use anyhow::Context;
+use clap::Parser;
+use projectors::settings::{Cli, Command, DlqAction};
+use projectors::{dlq, lag, rebuild, service, ProjectionName};
+
+fn projection_list(names: &[String]) -> anyhow::Result<Vec<ProjectionName>> {
+    if names.is_empty() {
+        return Ok(ProjectionName::ALL.to_vec());
+    }
+    names
+        .iter()
+        .map(|n| ProjectionName::parse(n).map_err(Into::into))
+        .collect()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Run {
+        projections: Vec::new(),
+    });
+    if matches!(command, Command::Run { .. }) {
+        platform::telemetry::init("projectors");
+    }
+    let settings = cli.settings;
+    match command {
+        Command::Run { projections } => {
+            let shutdown = platform::shutdown::on_signal();
+            let service =
+                service::Service::build(&settings, projection_list(&projections)?).await?;
+            tracing::info!(address = %service.address(), "projectors serving health and metrics");
+            service.run(shutdown).await
+        }
+        Command::Status => {
+            let runtime = service::runtime(&settings).await?;
+            println!(
+                "{:<14} {:>4} {:<32} {:>9} {:>12} {:>12} {:>8}",
+                "projection", "gen", "topic", "partition", "applied", "high", "lag"
+            );
+            for row in lag::lag(
+                &runtime.pool,
+                &settings.kafka_brokers,
+                &settings.topic_prefix,
+            )
+            .await?
+            {
+                println!(
+                    "{:<14} {:>4} {:<32} {:>9} {:>12} {:>12} {:>8}",
+                    row.projection,
+                    row.generation,
+                    row.topic,
+                    row.partition,
+                    row.applied_until,
+                    row.high_watermark,
+                    row.lag()
+                );
+            }
+            Ok(())
+        }
+        Command::Rebuild { projection } => {
+            let runtime = service::runtime(&settings).await?;
+            let projection = ProjectionName::parse(&projection)?;
+            let done = rebuild::rebuild(&runtime, projection, true)
+                .await
+                .context("rebuild failed; the live generation still serves")?;
+            println!(
+                "{projection}: generation {} → {} ({} events in {:.1?}); checked and swapped",
+                done.from, done.to, done.events, done.elapsed
+            );
+            Ok(())
+        }
+        Command::Dlq {
+            action: DlqAction::List { projection },
+        } => {
+            let runtime = service::runtime(&settings).await?;
+            let projection = projection
+                .as_deref()
+                .map(ProjectionName::parse)
+                .transpose()?;
+            for row in dlq::list(&runtime.pool, projection).await? {
+                println!(
+                    "{:>6} {:<14} {}[{}]@{} {}  {}",
+                    row.id,
+                    row.projection,
+                    row.topic,
+                    row.partition,
+                    row.offset,
+                    row.failed_at,
+                    row.error
+                );
+            }
+            Ok(())
+        }
+        Command::Dlq {
+            action:
+                DlqAction::Retry {
+                    id,
+                    all,
+                    projection,
+                },
+        } => {
+            let runtime = service::runtime(&settings).await?;
+            let ids: Vec<i64> = match (id, all) {
+                (Some(id), false) => vec![id],
+                (None, true) => {
+                    let projection = projection
+                        .as_deref()
+                        .map(ProjectionName::parse)
+                        .transpose()?;
+                    dlq::list(&runtime.pool, projection)
+                        .await?
+                        .into_iter()
+                        .map(|r| r.id)
+                        .collect()
+                }
+                _ => anyhow::bail!("give a dead-letter id or --all"),
+            };
+            for id in ids {
+                let applied = dlq::retry(&runtime, id).await?;
+                println!(
+                    "{id}: {}",
+                    if applied { "applied" } else { "still failing" }
+                );
+            }
+            Ok(())
+        }
+    }
+}

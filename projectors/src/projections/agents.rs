@@ -1,0 +1,138 @@
+//! agents: list and detail, with the task counts derived from `agent_tasks`.
+
+use domain::agent::{AgentConfig, AgentEvent};
+use domain::task::TaskEvent;
+use schemas::{AnyEvent, EventMetadata};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+pub(super) async fn apply(
+    db: &mut PgConnection,
+    meta: &EventMetadata,
+    event: &AnyEvent,
+) -> Result<(), sqlx::Error> {
+    match event {
+        AnyEvent::Agent(event) => agent(db, meta, event).await,
+        AnyEvent::Task(event) => task(db, meta, event).await,
+        _ => Ok(()),
+    }
+}
+
+async fn agent(
+    db: &mut PgConnection,
+    meta: &EventMetadata,
+    event: &AgentEvent,
+) -> Result<(), sqlx::Error> {
+    let (id, at, version) = (meta.aggregate_id, meta.occurred_at, meta.sequence);
+    match event {
+        AgentEvent::AgentCreated(e) => {
+            sqlx::query(
+                "INSERT INTO agents (agent_id, tenant_id, name, industry, provider, model, temperature,
+                                     max_tokens, system_prompt, status, created_at, updated_at, version)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'draft', $10, $10, $11)
+                 ON CONFLICT (agent_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(e.tenant_id.as_str())
+            .bind(e.name.as_str())
+            .bind(e.industry.as_str())
+            .bind(e.config.provider.as_str())
+            .bind(&e.config.model)
+            .bind(e.config.temperature.get())
+            .bind(e.config.max_tokens.get() as i32)
+            .bind(e.config.system_prompt.as_str())
+            .bind(at)
+            .bind(version)
+            .execute(db)
+            .await?;
+        }
+        AgentEvent::AgentConfigUpdated(e) => {
+            update_config(db, id, e.name.as_str(), &e.config, at, version).await?
+        }
+        AgentEvent::AgentDeployed(_) => {
+            set_status(db, id, "deployed", Some(at), at, version).await?
+        }
+        AgentEvent::AgentPaused(_) => set_status(db, id, "paused", None, at, version).await?,
+        AgentEvent::AgentRetired(_) => set_status(db, id, "retired", None, at, version).await?,
+    }
+    Ok(())
+}
+
+async fn update_config(
+    db: &mut PgConnection,
+    id: Uuid,
+    name: &str,
+    config: &AgentConfig,
+    at: chrono::DateTime<chrono::Utc>,
+    version: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE agents SET name = $2, provider = $3, model = $4, temperature = $5, max_tokens = $6,
+                system_prompt = $7, updated_at = $8, version = $9
+         WHERE agent_id = $1 AND version < $9",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(config.provider.as_str())
+    .bind(&config.model)
+    .bind(config.temperature.get())
+    .bind(config.max_tokens.get() as i32)
+    .bind(config.system_prompt.as_str())
+    .bind(at)
+    .bind(version)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+async fn set_status(
+    db: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    deployed_at: Option<chrono::DateTime<chrono::Utc>>,
+    at: chrono::DateTime<chrono::Utc>,
+    version: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE agents SET status = $2, deployed_at = coalesce($3, deployed_at), updated_at = $4, version = $5
+         WHERE agent_id = $1 AND version < $5",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(deployed_at)
+    .bind(at)
+    .bind(version)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Tracks which agent holds each task and whether it is open, completed or closed.
+async fn task(
+    db: &mut PgConnection,
+    meta: &EventMetadata,
+    event: &TaskEvent,
+) -> Result<(), sqlx::Error> {
+    let (agent, state) = match event {
+        TaskEvent::TaskCreated(_) => (None, "unassigned"),
+        TaskEvent::TaskAssigned(e) => (Some(e.agent_id.as_uuid()), "open"),
+        TaskEvent::TaskStarted(e) => (Some(e.agent_id.as_uuid()), "open"),
+        TaskEvent::TaskCompleted(e) => (Some(e.agent_id.as_uuid()), "completed"),
+        TaskEvent::TaskFailed(e) => (Some(e.agent_id.as_uuid()), "closed"),
+        TaskEvent::TaskCancelled(e) => (e.agent_id.map(|a| a.as_uuid()), "closed"),
+    };
+    sqlx::query(
+        "INSERT INTO agent_tasks (task_id, tenant_id, agent_id, state, version) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (task_id) DO UPDATE SET agent_id = coalesce(EXCLUDED.agent_id, agent_tasks.agent_id),
+             state = EXCLUDED.state, version = EXCLUDED.version
+         WHERE agent_tasks.version < EXCLUDED.version",
+    )
+    .bind(meta.aggregate_id)
+    .bind(&meta.tenant_id)
+    .bind(agent)
+    .bind(state)
+    .bind(meta.sequence)
+    .execute(db)
+    .await?;
+    Ok(())
+}

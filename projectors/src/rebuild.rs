@@ -1,0 +1,284 @@
+//! Zero-downtime rebuild: build a new generation from offset 0 into its own schema while the
+//! live one serves, bring it to exactly the live generation's offsets, compare them, swap.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use sqlx::{PgConnection, PgPool};
+
+use crate::partitions::high_watermarks;
+use crate::runtime::{apply_batch, stored_offsets, Inbound, PartitionKey, Runtime, MAX_BATCH};
+use crate::{Generation, ProjectionName, ProjectorError};
+
+/// How long the rebuild waits for a lagging live projection to reach the new generation.
+const CONVERGE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What a rebuild did.
+#[derive(Debug)]
+pub struct Rebuilt {
+    pub from: i32,
+    pub to: i32,
+    pub events: usize,
+    pub elapsed: Duration,
+}
+
+/// Rebuilds `projection`; `progress` draws a progress bar with events/s and ETA.
+///
+/// # Errors
+/// On broker or database failure, or when the check finds a difference (nothing swapped).
+pub async fn rebuild(
+    runtime: &Runtime,
+    projection: ProjectionName,
+    progress: bool,
+) -> Result<Rebuilt, ProjectorError> {
+    let started = Instant::now();
+    let live = Generation::live(&runtime.pool, projection).await?;
+    let new = reserve(&runtime.pool, live).await?;
+    new.drop(&runtime.pool).await?; // a previous, abandoned attempt
+    new.create(&runtime.pool).await?;
+
+    let targets = high_watermarks(&runtime.brokers, &runtime.topic_prefix, projection).await?;
+    let consumer = assigned_consumer(runtime, &targets.keys().cloned().map(|k| (k, 0)).collect())?;
+    let total: i64 = targets.values().sum();
+    let bar = progress_bar(progress, total);
+    let mut events = 0;
+    // Bulk: everything up to the high watermarks taken at the start.
+    while !reached(&runtime.pool, new, &targets).await? {
+        events += consume(runtime, &consumer, new, None).await?;
+        bar.set_position(applied_total(&runtime.pool, new).await? as u64);
+    }
+    bar.finish_and_clear();
+    // Converge on the live generation's offsets, compare, swap — under the live offsets' lock.
+    let deadline = Instant::now() + CONVERGE_TIMEOUT;
+    loop {
+        let mut tx = runtime.pool.begin().await?;
+        // One snapshot for the offsets and both generations' rows, so the comparison sees the
+        // live generation exactly at the offsets it read.
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .execute(&mut *tx)
+            .await?;
+        let live_offsets = match lock_all_offsets(&mut tx, live).await {
+            Err(ProjectorError::Database(sqlx::Error::Database(e)))
+                if e.code().as_deref() == Some("40001") =>
+            {
+                tx.rollback().await?;
+                continue; // the live projector committed meanwhile: look again
+            }
+            other => other?,
+        };
+        let new_offsets = stored_offsets(&mut *tx, new).await?;
+        let behind: HashMap<PartitionKey, i64> = live_offsets
+            .iter()
+            .filter(|(key, offset)| new_offsets.get(*key).copied().unwrap_or(0) < **offset)
+            .map(|(key, offset)| (key.clone(), *offset))
+            .collect();
+        let ahead = new_offsets
+            .iter()
+            .any(|(key, offset)| *offset > live_offsets.get(key).copied().unwrap_or(0));
+        if behind.is_empty() && !ahead {
+            compare(&mut tx, live, new).await?;
+            swap(&mut tx, live, new).await?;
+            tx.commit().await?;
+            break;
+        }
+        tx.rollback().await?;
+        if Instant::now() > deadline {
+            return Err(ProjectorError::CheckFailed(format!(
+                "the live generation of {projection} did not reach the rebuilt offsets in {CONVERGE_TIMEOUT:?}; is its projector running?"
+            )));
+        }
+        if behind.is_empty() {
+            // The live projector lags the rebuild: give it time to catch up.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        let limits: HashMap<PartitionKey, i64> = live_offsets;
+        events += consume(runtime, &consumer, new, Some(&limits)).await?;
+        // Records past the limits were read and dropped: re-position at what is stored.
+        let stored = stored_offsets(&runtime.pool, new).await?;
+        reposition(
+            &consumer,
+            &targets
+                .keys()
+                .map(|k| (k.clone(), stored.get(k).copied().unwrap_or(0)))
+                .collect(),
+        )?;
+    }
+    // In-flight queries finish on the old generation (DROP waits for their locks).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    live.drop(&runtime.pool).await?;
+    Ok(Rebuilt {
+        from: live.number,
+        to: new.number,
+        events,
+        elapsed: started.elapsed(),
+    })
+}
+
+async fn reserve(pool: &PgPool, live: Generation) -> Result<Generation, ProjectorError> {
+    let number: i32 = sqlx::query_scalar(
+        "UPDATE public.projection_generations
+         SET building_generation = greatest(live_generation, coalesce(building_generation, 0)) + 1
+         WHERE projection = $1 RETURNING building_generation",
+    )
+    .bind(live.projection.as_str())
+    .fetch_one(pool)
+    .await?;
+    Ok(Generation {
+        projection: live.projection,
+        number,
+    })
+}
+
+fn progress_bar(visible: bool, total: i64) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total.max(0) as u64);
+    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} records  {per_sec}  ETA {eta}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+async fn applied_total(pool: &PgPool, generation: Generation) -> Result<i64, ProjectorError> {
+    Ok(stored_offsets(pool, generation).await?.values().sum())
+}
+
+async fn reached(
+    pool: &PgPool,
+    generation: Generation,
+    targets: &HashMap<PartitionKey, i64>,
+) -> Result<bool, ProjectorError> {
+    let stored = stored_offsets(pool, generation).await?;
+    Ok(targets
+        .iter()
+        .all(|(key, target)| stored.get(key).copied().unwrap_or(0) >= *target))
+}
+
+/// Reads what is ready (waiting up to a second) and applies it to the new generation.
+async fn consume(
+    runtime: &Runtime,
+    consumer: &StreamConsumer,
+    generation: Generation,
+    limits: Option<&HashMap<PartitionKey, i64>>,
+) -> Result<usize, ProjectorError> {
+    let mut stream = consumer.stream().ready_chunks(MAX_BATCH);
+    let Ok(Some(chunk)) = tokio::time::timeout(Duration::from_secs(1), stream.next()).await else {
+        return Ok(0);
+    };
+    let mut inbound = Vec::with_capacity(chunk.len());
+    for message in chunk {
+        inbound.push(Inbound::from_message(&message?));
+    }
+    let outcome = apply_batch(runtime, generation, &inbound, limits).await?;
+    runtime.metrics.record(generation.projection, &outcome);
+    Ok(outcome.applied)
+}
+
+fn assigned_consumer(
+    runtime: &Runtime,
+    start: &HashMap<PartitionKey, i64>,
+) -> Result<StreamConsumer, ProjectorError> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &runtime.brokers)
+        .set(
+            "group.id",
+            format!(
+                "{}.rebuild.{}",
+                runtime.topic_prefix,
+                uuid::Uuid::new_v4().simple()
+            ),
+        )
+        .set("enable.auto.commit", "false")
+        .create()?;
+    reposition(&consumer, start)?;
+    Ok(consumer)
+}
+
+fn reposition(
+    consumer: &StreamConsumer,
+    at: &HashMap<PartitionKey, i64>,
+) -> Result<(), ProjectorError> {
+    let mut list = TopicPartitionList::new();
+    for (key, offset) in at {
+        list.add_partition_offset(&key.topic, key.partition, Offset::Offset(*offset))?;
+    }
+    consumer.assign(&list)?;
+    Ok(())
+}
+
+async fn lock_all_offsets(
+    db: &mut PgConnection,
+    generation: Generation,
+) -> Result<HashMap<PartitionKey, i64>, ProjectorError> {
+    let rows: Vec<(String, i32, i64)> = sqlx::query_as(
+        "SELECT topic, partition, next_offset FROM public.projection_offsets
+         WHERE projection = $1 AND generation = $2 ORDER BY topic, partition FOR UPDATE",
+    )
+    .bind(generation.projection.as_str())
+    .bind(generation.number)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(topic, partition, next)| (PartitionKey { topic, partition }, next))
+        .collect())
+}
+
+/// Row counts and per-row checksums must match table by table.
+async fn compare(
+    db: &mut PgConnection,
+    live: Generation,
+    new: Generation,
+) -> Result<(), ProjectorError> {
+    for table in live.projection.tables() {
+        // Identifiers come from fixed names and generation numbers: safe to splice.
+        let (old, fresh) = (
+            format!("{}.{table}", live.schema()),
+            format!("{}.{table}", new.schema()),
+        );
+        let checksum = |t: &str| {
+            format!("SELECT count(*), coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '') FROM {t} x")
+        };
+        let (old_count, old_sum): (i64, String) =
+            sqlx::query_as(&checksum(&old)).fetch_one(&mut *db).await?;
+        let (new_count, new_sum): (i64, String) = sqlx::query_as(&checksum(&fresh))
+            .fetch_one(&mut *db)
+            .await?;
+        if old_count != new_count || old_sum != new_sum {
+            let differing: i64 = sqlx::query_scalar(&format!(
+                "SELECT count(*) FROM ((SELECT * FROM {old} EXCEPT SELECT * FROM {fresh}) UNION ALL (SELECT * FROM {fresh} EXCEPT SELECT * FROM {old})) d"
+            ))
+            .fetch_one(&mut *db)
+            .await?;
+            return Err(ProjectorError::CheckFailed(format!(
+                "{table}: live has {old_count} rows, rebuilt has {new_count}; {differing} rows differ"
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn swap(
+    db: &mut PgConnection,
+    live: Generation,
+    new: Generation,
+) -> Result<(), ProjectorError> {
+    sqlx::query(
+        "UPDATE public.projection_generations
+         SET live_generation = $2, building_generation = NULL, swapped_at = now()
+         WHERE projection = $1 AND live_generation = $3",
+    )
+    .bind(live.projection.as_str())
+    .bind(new.number)
+    .bind(live.number)
+    .execute(db)
+    .await?;
+    tracing::info!(projection = %live.projection, from = live.number, to = new.number, "generation swapped");
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! One batch: read-model changes, offsets and dead letters in ONE transaction.
+
+use std::collections::{BTreeSet, HashMap};
+
+use rdkafka::message::{Headers, Message, OwnedMessage};
+use schemas::{AnyEvent, EventMetadata};
+use sqlx::PgConnection;
+
+use super::dead_letters::{record_dead_letters, DeadLetter};
+use super::offsets::{lock_offsets, save_offsets, PartitionKey};
+use super::Runtime;
+use crate::projections;
+use crate::{Generation, ProjectorError};
+
+/// A consumed record, detached from the consumer.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub key: PartitionKey,
+    pub offset: i64,
+    pub record_key: Option<String>,
+    pub payload: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Inbound {
+    pub fn from_message(message: &impl Message) -> Self {
+        let headers = message
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|h| {
+                        (
+                            h.key.to_owned(),
+                            String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            key: PartitionKey {
+                topic: message.topic().to_owned(),
+                partition: message.partition(),
+            },
+            offset: message.offset(),
+            record_key: message
+                .key()
+                .map(|k| String::from_utf8_lossy(k).into_owned()),
+            payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+            headers,
+        }
+    }
+
+    pub fn from_owned(message: &OwnedMessage) -> Self {
+        Self::from_message(message)
+    }
+}
+
+/// What a batch did.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    pub applied: usize,
+    /// Already applied (offset below the stored one, or an aggregate version seen before).
+    pub skipped: usize,
+    pub dead_letters: usize,
+    pub next_offsets: HashMap<PartitionKey, i64>,
+}
+
+/// Applies a batch to `generation`. `until` (rebuild) excludes records at or beyond the
+/// given offsets. A record failing to apply is retried alone inside a savepoint; if it still
+/// fails it becomes a dead letter and the batch goes on.
+///
+/// # Errors
+/// On database failure (nothing of the batch is then committed).
+pub async fn apply_batch(
+    runtime: &Runtime,
+    generation: Generation,
+    batch: &[Inbound],
+    until: Option<&HashMap<PartitionKey, i64>>,
+) -> Result<BatchOutcome, ProjectorError> {
+    let batch: Vec<&Inbound> = batch
+        .iter()
+        .filter(|r| {
+            until.is_none_or(|limits| limits.get(&r.key).is_some_and(|limit| r.offset < *limit))
+        })
+        .collect();
+    let mut decoded = Vec::with_capacity(batch.len());
+    for record in &batch {
+        decoded.push(
+            runtime
+                .codec
+                .decode(&record.payload)
+                .await
+                .map_err(|e| e.to_string()),
+        );
+    }
+    match apply_decoded(runtime, generation, &batch, &decoded, false).await {
+        Err(ProjectorError::Database(error)) if is_apply_error(&error) => {
+            // Some record broke a constraint: isolate records so only the culprit is dead-lettered.
+            apply_decoded(runtime, generation, &batch, &decoded, true).await
+        }
+        other => other,
+    }
+}
+
+fn is_apply_error(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(_) | sqlx::Error::Encode(_))
+}
+
+type Decoded = Result<(EventMetadata, AnyEvent), String>;
+
+async fn apply_decoded(
+    runtime: &Runtime,
+    generation: Generation,
+    batch: &[&Inbound],
+    decoded: &[Decoded],
+    isolate: bool,
+) -> Result<BatchOutcome, ProjectorError> {
+    let mut tx = runtime.pool.begin().await?;
+    generation.enter(&mut tx).await?;
+    let partitions: Vec<PartitionKey> = batch
+        .iter()
+        .map(|r| r.key.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let stored = lock_offsets(&mut tx, generation, &partitions).await?;
+    let mut outcome = BatchOutcome::default();
+    let mut dead = Vec::new();
+    for (record, decoded) in batch.iter().zip(decoded) {
+        if record.offset < stored.get(&record.key).copied().unwrap_or(0) {
+            outcome.skipped += 1;
+            continue;
+        }
+        outcome
+            .next_offsets
+            .insert(record.key.clone(), record.offset + 1);
+        let (meta, event) = match decoded {
+            Ok(pair) => pair,
+            Err(error) => {
+                dead.push(DeadLetter::of(record, format!("cannot decode: {error}")));
+                continue;
+            }
+        };
+        if !isolate {
+            if apply_record(&mut tx, generation, meta, event).await? {
+                outcome.applied += 1;
+            } else {
+                outcome.skipped += 1;
+            }
+            continue;
+        }
+        let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+        match apply_record(&mut savepoint, generation, meta, event).await {
+            Ok(fresh) => {
+                savepoint.commit().await?;
+                if fresh {
+                    outcome.applied += 1
+                } else {
+                    outcome.skipped += 1
+                }
+            }
+            Err(ProjectorError::Database(error)) if is_apply_error(&error) => {
+                savepoint.rollback().await?;
+                dead.push(DeadLetter::of(
+                    record,
+                    format!("cannot apply {}: {error}", meta.event_type),
+                ));
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    save_offsets(&mut tx, generation, &outcome.next_offsets).await?;
+    outcome.dead_letters = record_dead_letters(&mut tx, generation.projection, &dead).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Applies an event unless its aggregate already reached that version; true when applied.
+///
+/// # Errors
+/// When the projection's change fails.
+pub async fn apply_record(
+    db: &mut PgConnection,
+    generation: Generation,
+    meta: &EventMetadata,
+    event: &AnyEvent,
+) -> Result<bool, ProjectorError> {
+    let fresh: Option<i32> = sqlx::query_scalar(
+        "INSERT INTO stream_versions (aggregate_id, version) VALUES ($1, $2)
+         ON CONFLICT (aggregate_id) DO UPDATE SET version = EXCLUDED.version
+         WHERE stream_versions.version < EXCLUDED.version
+         RETURNING 1",
+    )
+    .bind(meta.aggregate_id)
+    .bind(meta.sequence)
+    .fetch_optional(&mut *db)
+    .await?;
+    if fresh.is_none() {
+        return Ok(false);
+    }
+    projections::apply(generation.projection, db, meta, event).await?;
+    Ok(true)
+}

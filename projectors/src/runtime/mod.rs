@@ -1,0 +1,116 @@
+//! Running a projection: consume its topics, apply batches effectively once, dead-letter
+//! what cannot be applied.
+
+mod batch;
+mod consumer;
+mod dead_letters;
+mod offsets;
+
+pub use batch::{apply_batch, apply_record, BatchOutcome, Inbound};
+pub use consumer::{group_consumer, ProjectionConsumer};
+pub use dead_letters::{forward_pending, DeadLetter};
+pub use offsets::{stored_offsets, PartitionKey};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::producer::FutureProducer;
+use rdkafka::{Offset, TopicPartitionList};
+use schemas::RegistryCodec;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::Metrics;
+use crate::{Generation, ProjectorError};
+
+/// Records applied per transaction at most (fewer when fewer are ready).
+pub const MAX_BATCH: usize = 500;
+
+/// Everything a running projection needs.
+#[derive(Clone)]
+pub struct Runtime {
+    pub pool: PgPool,
+    pub codec: Arc<RegistryCodec>,
+    pub producer: FutureProducer,
+    pub brokers: String,
+    pub topic_prefix: String,
+    pub metrics: Metrics,
+}
+
+/// Why a live runner returned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stopped {
+    Shutdown,
+    /// A rebuild made another generation live: restart on it.
+    Swapped,
+}
+
+/// Runs the live generation of a projection as a member of its consumer group until shutdown
+/// or until a rebuild swaps generations.
+///
+/// # Errors
+/// On broker or database failures the caller retries.
+pub async fn run_live(
+    runtime: &Runtime,
+    generation: Generation,
+    shutdown: &CancellationToken,
+) -> Result<Stopped, ProjectorError> {
+    let consumer = group_consumer(runtime, generation)?;
+    forward_pending(runtime, generation.projection).await?;
+    let mut batches = consumer.stream().ready_chunks(MAX_BATCH);
+    tracing::info!(projection = %generation.projection, generation = generation.number, "projection running");
+    loop {
+        let chunk = tokio::select! {
+            chunk = batches.next() => chunk,
+            () = shutdown.cancelled() => return Ok(Stopped::Shutdown),
+            // Idle: still notice a swap made by a rebuild.
+            () = tokio::time::sleep(Duration::from_secs(1)) => Some(Vec::new()),
+        };
+        let Some(chunk) = chunk else {
+            return Ok(Stopped::Shutdown);
+        };
+        if live_number(&runtime.pool, generation).await? != generation.number {
+            return Ok(Stopped::Swapped);
+        }
+        let mut inbound = Vec::with_capacity(chunk.len());
+        for message in chunk {
+            inbound.push(Inbound::from_message(&message?));
+        }
+        if inbound.is_empty() {
+            continue;
+        }
+        let outcome = apply_batch(runtime, generation, &inbound, None).await?;
+        runtime.metrics.record(generation.projection, &outcome);
+        commit_hint(&consumer, &outcome)?;
+        if outcome.dead_letters > 0 {
+            forward_pending(runtime, generation.projection).await?;
+        }
+    }
+}
+
+/// Tells the group how far we got (a hint for the next member; PostgreSQL stays the truth).
+fn commit_hint(
+    consumer: &ProjectionConsumer,
+    outcome: &BatchOutcome,
+) -> Result<(), ProjectorError> {
+    if outcome.next_offsets.is_empty() {
+        return Ok(());
+    }
+    let mut list = TopicPartitionList::new();
+    for (key, next) in &outcome.next_offsets {
+        list.add_partition_offset(&key.topic, key.partition, Offset::Offset(*next))?;
+    }
+    consumer.commit(&list, CommitMode::Async)?;
+    Ok(())
+}
+
+async fn live_number(pool: &PgPool, generation: Generation) -> Result<i32, ProjectorError> {
+    Ok(sqlx::query_scalar(
+        "SELECT live_generation FROM public.projection_generations WHERE projection = $1",
+    )
+    .bind(generation.projection.as_str())
+    .fetch_one(pool)
+    .await?)
+}
