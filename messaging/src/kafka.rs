@@ -48,13 +48,24 @@ pub fn idempotent_producer(settings: &KafkaSettings) -> Result<FutureProducer, M
 /// # Errors
 /// When the broker is unreachable or refuses for another reason than "exists".
 pub async fn ensure_topics(settings: &KafkaSettings) -> Result<(), MessagingError> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", &settings.brokers)
-        .create()?;
     let names: Vec<String> = Topic::ALL
         .iter()
         .map(|t| t.name(&settings.topic_prefix))
         .collect();
+    ensure_named_topics(settings, &names).await
+}
+
+/// Creates the named topics (retention forever) unless they exist.
+///
+/// # Errors
+/// When the broker is unreachable or refuses for another reason than "exists".
+pub async fn ensure_named_topics(
+    settings: &KafkaSettings,
+    names: &[String],
+) -> Result<(), MessagingError> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", &settings.brokers)
+        .create()?;
     let topics: Vec<NewTopic<'_>> = names
         .iter()
         .map(|name| {

@@ -9,6 +9,6 @@ pub mod relay;
 
 pub use error::MessagingError;
 pub use headers::{event_headers, header_str};
-pub use kafka::{ensure_topics, idempotent_producer, KafkaSettings};
+pub use kafka::{ensure_named_topics, ensure_topics, idempotent_producer, KafkaSettings};
 pub use probe::BrokerProbe;
 pub use relay::{OutboxRelay, RelaySettings};

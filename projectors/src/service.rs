@@ -36,6 +36,7 @@ pub async fn runtime(settings: &Settings) -> anyhow::Result<Runtime> {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", &settings.kafka_brokers)
         .create()?;
+    ensure_dead_letter_topics(settings).await?;
     Ok(Runtime {
         pool,
         codec: Arc::new(RegistryCodec::new(
@@ -47,6 +48,24 @@ pub async fn runtime(settings: &Settings) -> anyhow::Result<Runtime> {
         topic_prefix: settings.topic_prefix.clone(),
         metrics: Metrics::default(),
     })
+}
+
+/// Creates `<prefix>.dlq.<projection>` for every projection (kept forever, like the event topics).
+async fn ensure_dead_letter_topics(settings: &Settings) -> anyhow::Result<()> {
+    let kafka = messaging::KafkaSettings {
+        brokers: settings.kafka_brokers.clone(),
+        topic_prefix: settings.topic_prefix.clone(),
+        partitions: 1,
+        replication: settings.topic_replication,
+        message_timeout: Duration::from_secs(10),
+    };
+    let names: Vec<String> = ProjectionName::ALL
+        .iter()
+        .map(|p| format!("{}.dlq.{}", settings.topic_prefix, p.as_str()))
+        .collect();
+    messaging::ensure_named_topics(&kafka, &names)
+        .await
+        .context("creating dead-letter topics")
 }
 
 /// Runs one projection until shutdown: restarts on the new generation after a swap, and

@@ -70,6 +70,8 @@ pub struct Settings {
     pub schema_registry_url: String,
     #[arg(long, env = "TOPIC_PREFIX", default_value = "agenthub")]
     pub topic_prefix: String,
+    #[arg(long, env = "TOPIC_REPLICATION", default_value_t = 1)]
+    pub topic_replication: i32,
 }
 
 impl Settings {

@@ -195,22 +195,36 @@ impl Drop for Platform {
 
 /// The command-api binary, built on demand so a test can run and SIGKILL a real process.
 pub fn command_api_binary() -> PathBuf {
+    workspace_binary("command-api")
+}
+
+/// A binary of this workspace (package and binary share the name), built on demand.
+pub fn workspace_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test> → target/<profile>/command-api
+    // target/<profile>/deps/<test> → target/<profile>/<name>
     let profile_dir = exe
         .parent()
         .and_then(|deps| deps.parent())
         .expect("target profile dir");
-    let binary = profile_dir.join("command-api");
+    let binary = profile_dir.join(name);
     if !binary.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let mut build = std::process::Command::new(cargo);
-        build.args(["build", "-p", "command-api", "--bin", "command-api"]);
+        build.args(["build", "-p", name, "--bin", name]);
         if profile_dir.ends_with("release") {
             build.arg("--release");
         }
         let status = build.status().expect("cargo runs");
-        assert!(status.success(), "building command-api failed");
+        assert!(status.success(), "building {name} failed");
     }
     binary
+}
+
+/// Settings for a projectors service joining `platform`.
+pub fn projector_settings(platform: &Platform) -> projectors::settings::Settings {
+    let mut settings = projectors::settings::Settings::for_database(&platform.database_url);
+    settings.kafka_brokers = platform.brokers.clone();
+    settings.schema_registry_url = platform.registry.url().to_owned();
+    settings.topic_prefix = platform.topic_prefix.clone();
+    settings
 }

@@ -8,8 +8,11 @@ mod harness;
 mod topics;
 
 pub use broker::{free_port, OwnBroker};
-pub use harness::{command_api_binary, fresh_database, Platform, PlatformOptions};
-pub use topics::{read_all_records, Record};
+pub use harness::{
+    command_api_binary, fresh_database, projector_settings, workspace_binary, Platform,
+    PlatformOptions,
+};
+pub use topics::{read_all_records, read_topics, Record};
 
 /// The shared broker `.ci/run` starts (override with `KAFKA_BROKERS`).
 pub fn shared_brokers() -> String {

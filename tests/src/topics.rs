@@ -41,6 +41,17 @@ pub async fn read_all_records(
     at_least: usize,
     timeout: Duration,
 ) -> Vec<Record> {
+    let topics: Vec<String> = Topic::ALL.iter().map(|t| t.name(prefix)).collect();
+    read_topics(brokers, &topics, at_least, timeout).await
+}
+
+/// Reads the given topics from the start, as [`read_all_records`] does.
+pub async fn read_topics(
+    brokers: &str,
+    topics: &[String],
+    at_least: usize,
+    timeout: Duration,
+) -> Vec<Record> {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set(
@@ -51,7 +62,6 @@ pub async fn read_all_records(
         .set("enable.auto.commit", "false")
         .create()
         .expect("consumer");
-    let topics: Vec<String> = Topic::ALL.iter().map(|t| t.name(prefix)).collect();
     let names: Vec<&str> = topics.iter().map(String::as_str).collect();
     consumer.subscribe(&names).expect("subscribe");
     let deadline = Instant::now() + timeout;
