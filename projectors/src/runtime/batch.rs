@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use rdkafka::message::{Headers, Message, OwnedMessage};
 use schemas::{AnyEvent, EventMetadata};
 use sqlx::PgConnection;
+use uuid::Uuid;
 
 use super::dead_letters::{record_dead_letters, DeadLetter};
 use super::offsets::{lock_offsets, save_offsets, PartitionKey};
@@ -127,6 +128,13 @@ async fn apply_decoded(
     let stored = lock_offsets(&mut tx, generation, &partitions).await?;
     let mut outcome = BatchOutcome::default();
     let mut dead = Vec::new();
+    // Fast path: the applied versions of the batch's aggregates in one query, saved in one.
+    let mut versions = if isolate {
+        HashMap::new()
+    } else {
+        applied_versions(&mut tx, decoded).await?
+    };
+    let mut advanced = HashMap::new();
     for (record, decoded) in batch.iter().zip(decoded) {
         if record.offset < stored.get(&record.key).copied().unwrap_or(0) {
             outcome.skipped += 1;
@@ -143,10 +151,14 @@ async fn apply_decoded(
             }
         };
         if !isolate {
-            if apply_record(&mut tx, generation, meta, event).await? {
-                outcome.applied += 1;
-            } else {
+            let applied = versions.entry(meta.aggregate_id).or_insert(0);
+            if meta.sequence <= *applied {
                 outcome.skipped += 1;
+            } else {
+                projections::apply(generation.projection, &mut tx, meta, event).await?;
+                *applied = meta.sequence;
+                advanced.insert(meta.aggregate_id, meta.sequence);
+                outcome.applied += 1;
             }
             continue;
         }
@@ -170,10 +182,51 @@ async fn apply_decoded(
             Err(other) => return Err(other),
         }
     }
+    save_versions(&mut tx, &advanced).await?;
     save_offsets(&mut tx, generation, &outcome.next_offsets).await?;
     outcome.dead_letters = record_dead_letters(&mut tx, generation.projection, &dead).await?;
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// The versions already applied for the aggregates of a batch, locked until commit.
+async fn applied_versions(
+    db: &mut PgConnection,
+    decoded: &[Decoded],
+) -> Result<HashMap<Uuid, i64>, ProjectorError> {
+    let ids: Vec<Uuid> = decoded
+        .iter()
+        .filter_map(|d| d.as_ref().ok().map(|(meta, _)| meta.aggregate_id))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let rows: Vec<(Uuid, i64)> = sqlx::query_as(
+        "SELECT aggregate_id, version FROM stream_versions WHERE aggregate_id = ANY($1) ORDER BY aggregate_id FOR UPDATE",
+    )
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+async fn save_versions(
+    db: &mut PgConnection,
+    advanced: &HashMap<Uuid, i64>,
+) -> Result<(), ProjectorError> {
+    if advanced.is_empty() {
+        return Ok(());
+    }
+    let (ids, versions): (Vec<Uuid>, Vec<i64>) = advanced.iter().map(|(id, v)| (*id, *v)).unzip();
+    sqlx::query(
+        "INSERT INTO stream_versions (aggregate_id, version) SELECT * FROM unnest($1::uuid[], $2::bigint[])
+         ON CONFLICT (aggregate_id) DO UPDATE SET version = EXCLUDED.version
+         WHERE stream_versions.version < EXCLUDED.version",
+    )
+    .bind(ids)
+    .bind(versions)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Applies an event unless its aggregate already reached that version; true when applied.
