@@ -15,6 +15,9 @@ struct Counters {
     batches: u64,
 }
 
+/// A counter family: name, help text, and which counter it shows.
+type Family = (&'static str, &'static str, fn(&Counters) -> u64);
+
 /// Per-projection counters, shared by every runner of the process.
 #[derive(Clone, Default)]
 pub struct Metrics {
@@ -42,7 +45,7 @@ impl Metrics {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
         let mut out = String::new();
-        let families: [(&str, &str, fn(&Counters) -> u64); 4] = [
+        let families: [Family; 4] = [
             (
                 "projector_events_applied_total",
                 "Events applied to read models.",

@@ -185,6 +185,11 @@ async fn apply_decoded(
     save_versions(&mut tx, &advanced).await?;
     save_offsets(&mut tx, generation, &outcome.next_offsets).await?;
     outcome.dead_letters = record_dead_letters(&mut tx, generation.projection, &dead).await?;
+    // Wakes read-your-writes waits in the query API when the batch commits.
+    sqlx::query("SELECT pg_notify('projection_progress', $1)")
+        .bind(generation.projection.as_str())
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(outcome)
 }

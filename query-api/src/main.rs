@@ -1,0 +1,14 @@
+//! query-api: load settings, start the app, run until SIGINT/SIGTERM.
+
+use clap::Parser;
+use query_api::{App, Settings};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    platform::telemetry::init("query-api");
+    let settings = Settings::parse();
+    let shutdown = platform::shutdown::on_signal();
+    let app = App::build(settings).await?;
+    tracing::info!(address = %app.address(), "query-api listening");
+    app.run(shutdown).await
+}

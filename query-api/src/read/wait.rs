@@ -1,0 +1,69 @@
+//! Read-your-writes: wait (bounded) until the projection has applied the token's version.
+
+use std::time::Duration;
+
+use projectors::ProjectionName;
+use sqlx::PgConnection;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use super::snapshot::begin;
+use super::{ConsistencyToken, Freshness, Snapshot};
+use crate::{ApiError, AppState};
+
+/// Opens the snapshot a request reads from. With an applicable token, the snapshot is
+/// taken once the live generation's `stream_versions` shows the token's version (fresh) or
+/// when the wait runs out or shutdown starts (stale). Checking inside the very snapshot the
+/// handler then reads makes "fresh" true of the rows returned, not just of the check.
+///
+/// # Errors
+/// [`ApiError::NotBuilt`] when the projection has no live generation; database failures.
+#[tracing::instrument(skip_all, fields(%projection))]
+pub(crate) async fn snapshot(
+    state: &AppState,
+    projection: ProjectionName,
+    token: Option<ConsistencyToken>,
+) -> Result<Snapshot, ApiError> {
+    let Some(token) = token else {
+        let tx = begin(&state.pool, projection).await?;
+        return Ok(Snapshot::new(tx, Freshness::Unrequested));
+    };
+    if !token.aggregate_type.read_by(projection) {
+        let tx = begin(&state.pool, projection).await?;
+        return Ok(Snapshot::new(tx, Freshness::NotApplicable));
+    }
+    let deadline = Instant::now() + state.consistency_wait;
+    loop {
+        // Registered before the check, so progress reported during it is not missed.
+        let progressed = state.progress.notified(projection);
+        let mut tx = begin(&state.pool, projection).await?;
+        let applied = applied_version(&mut tx, token.aggregate_id).await?;
+        if applied >= token.version {
+            return Ok(Snapshot::new(tx, Freshness::Fresh));
+        }
+        let now = Instant::now();
+        if now >= deadline || state.stopping.is_cancelled() {
+            let by = token.version - applied;
+            tracing::debug!(%projection, aggregate_id = %token.aggregate_id, by, "answering stale");
+            return Ok(Snapshot::new(tx, Freshness::Stale { by }));
+        }
+        // Hold no connection while waiting.
+        tx.rollback().await?;
+        let pause: Duration = state.consistency_poll.min(deadline - now);
+        tokio::select! {
+            () = progressed => {}
+            () = tokio::time::sleep(pause) => {}
+            () = state.stopping.cancelled() => {}
+        }
+    }
+}
+
+/// The version of `aggregate_id` the generation has applied; 0 when it has seen none.
+async fn applied_version(conn: &mut PgConnection, aggregate_id: Uuid) -> Result<i64, ApiError> {
+    let version: Option<i64> =
+        sqlx::query_scalar("SELECT version FROM stream_versions WHERE aggregate_id = $1")
+            .bind(aggregate_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(version.unwrap_or(0))
+}

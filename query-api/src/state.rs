@@ -1,0 +1,46 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use platform::Authenticator;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::read::progress::Progress;
+use crate::Settings;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) pool: PgPool,
+    pub(crate) auth: Arc<Authenticator>,
+    /// Longest a request waits for its consistency token.
+    pub(crate) consistency_wait: Duration,
+    /// Re-check interval while waiting, in case no notification arrives.
+    pub(crate) consistency_poll: Duration,
+    /// Wakes waiting requests when a projection reports progress.
+    pub(crate) progress: Arc<Progress>,
+    /// Cancelled when shutdown starts: waiting requests answer at once (stale) instead.
+    pub(crate) stopping: CancellationToken,
+}
+
+impl AppState {
+    pub(crate) fn new(pool: PgPool, auth: Arc<Authenticator>, settings: &Settings) -> Self {
+        Self {
+            pool,
+            auth,
+            consistency_wait: settings.consistency_wait(),
+            consistency_poll: settings.consistency_poll(),
+            progress: Arc::new(Progress::default()),
+            stopping: CancellationToken::new(),
+        }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.auth
+    }
+}
