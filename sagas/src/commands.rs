@@ -1,0 +1,59 @@
+//! Sending commands to the command API, as the tenant the saga works for, with an
+//! idempotency key derived from the saga and step (a retry never doubles a command).
+
+use std::time::Duration;
+
+use platform::Authenticator;
+use serde_json::Value;
+
+/// How a command went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    Accepted(Value),
+    /// The domain refused it (4xx): retrying will not help.
+    Rejected { status: u16, problem: String },
+    /// Try again later with the same key (timeouts, 5xx, connection failures).
+    Transient(String),
+}
+
+#[derive(Clone)]
+pub struct CommandClient {
+    http: reqwest::Client,
+    base_url: String,
+    auth: std::sync::Arc<Authenticator>,
+}
+
+impl CommandClient {
+    pub fn new(base_url: &str, auth: std::sync::Arc<Authenticator>) -> Self {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("HTTP client builds");
+        Self { http, base_url: base_url.trim_end_matches('/').to_owned(), auth }
+    }
+
+    /// POSTs `body` to `path` for `tenant` with `idempotency_key`.
+    pub async fn post(&self, tenant: &str, path: &str, body: &Value, idempotency_key: &str) -> Sent {
+        let Some(token) = self.auth.mint("saga-runtime", tenant, &["operator"], 300) else {
+            return Sent::Transient("no HS256 secret to sign commands with".into());
+        };
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .bearer_auth(token)
+            .header("idempotency-key", idempotency_key)
+            .json(body)
+            .send()
+            .await;
+        match response {
+            Err(error) => Sent::Transient(error.to_string()),
+            Ok(response) if response.status().is_success() => {
+                Sent::Accepted(response.json().await.unwrap_or(Value::Null))
+            }
+            Ok(response) if response.status().is_server_error() || response.status().as_u16() == 429 => {
+                Sent::Transient(format!("command API answered {}", response.status()))
+            }
+            Ok(response) => {
+                let status = response.status().as_u16();
+                Sent::Rejected { status, problem: response.text().await.unwrap_or_default() }
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! sagas: run the process managers until SIGINT/SIGTERM.
+
+use clap::Parser;
+use sagas::service::Service;
+use sagas::settings::Settings;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    platform::telemetry::init("sagas");
+    let settings = Settings::parse();
+    let shutdown = platform::shutdown::on_signal();
+    let service = Service::build(&settings).await?;
+    tracing::info!(address = %service.address(), "sagas serving health, metrics and the operator API");
+    service.run(shutdown).await
+}

@@ -1,0 +1,113 @@
+//! The sagas service: intake, executor workers and the operator API in one process.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use platform::Authenticator;
+use schemas::RegistryCodec;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::commands::CommandClient;
+use crate::intake::Intake;
+use crate::ports::llm::{LocalBehaviour, Llm};
+use crate::settings::Settings;
+use crate::{executor, Context, Timing};
+
+pub struct Service {
+    listener: TcpListener,
+    context: Context,
+    intake: Arc<Intake>,
+    auth: Arc<Authenticator>,
+    workers: usize,
+}
+
+fn authenticator(settings: &Settings) -> anyhow::Result<Arc<Authenticator>> {
+    if let Some(path) = &settings.jwt_public_key_file {
+        let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        return Ok(Arc::new(Authenticator::rs256(&pem)?));
+    }
+    let secret = settings.jwt_secret.clone().context("JWT_SECRET must be set (the sagas sign their commands)")?;
+    Ok(Arc::new(Authenticator::hs256(secret)))
+}
+
+fn llm(settings: &Settings) -> anyhow::Result<Llm> {
+    match settings.llm_provider.as_str() {
+        "local" => Ok(Llm::local(LocalBehaviour {
+            fail_every: settings.local_llm_fail_every,
+            always_fail: settings.local_llm_always_fail,
+            latency: Duration::from_millis(settings.local_llm_latency_ms),
+        })),
+        "openai" => Ok(Llm::OpenAiCompatible {
+            client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?,
+            base_url: settings.llm_base_url.clone(),
+            api_key: settings.llm_api_key.clone(),
+            model: settings.llm_model.clone(),
+        }),
+        other => anyhow::bail!("LLM_PROVIDER must be local or openai, not {other}"),
+    }
+}
+
+impl Service {
+    /// # Errors
+    /// When the database cannot be prepared, a setting is invalid or the port is taken.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        store::create_database_if_missing(&settings.database_url).await?;
+        let pool = store::connect(&settings.database_url, (settings.workers as u32) + 5).await?;
+        crate::migrate(&pool).await.context("migrating saga tables")?;
+        projectors::generations::migrate(&pool).await.context("migrating projector tables")?;
+        let auth = authenticator(settings)?;
+        let timing = Timing {
+            start_deadline: chrono::Duration::seconds(settings.task_start_deadline_seconds),
+            completion_deadline: chrono::Duration::seconds(settings.task_completion_deadline_seconds),
+            max_attempts: settings.max_attempts,
+            max_backoff: Duration::from_millis(settings.max_backoff_ms),
+        };
+        let context = Context {
+            pool: pool.clone(),
+            commands: CommandClient::new(&settings.command_api_url, auth.clone()),
+            llm: llm(settings)?,
+            timing,
+        };
+        let intake = Arc::new(Intake {
+            pool,
+            codec: Arc::new(RegistryCodec::new(&settings.schema_registry_url, &settings.topic_prefix)),
+            brokers: settings.kafka_brokers.clone(),
+            topic_prefix: settings.topic_prefix.clone(),
+        });
+        let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
+        Ok(Self { listener, context, intake, auth, workers: settings.workers })
+    }
+
+    pub fn address(&self) -> std::net::SocketAddr {
+        self.listener.local_addr().expect("bound")
+    }
+
+    /// # Errors
+    /// When serving HTTP fails.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let mut tasks = JoinSet::new();
+        let intake = self.intake.clone();
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            while !stop.is_cancelled() {
+                if let Err(error) = intake.run(&stop).await {
+                    tracing::error!(%error, "saga intake failed; restarting");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        });
+        for _ in 0..self.workers {
+            tasks.spawn(executor::work(self.context.clone(), shutdown.clone()));
+        }
+        let router = crate::api::router(self.context.pool.clone(), self.auth.clone());
+        let stop = shutdown.clone();
+        axum::serve(self.listener, router).with_graceful_shutdown(async move { stop.cancelled().await }).await?;
+        if tokio::time::timeout(Duration::from_secs(15), async { while tasks.join_next().await.is_some() {} }).await.is_err() {
+            tasks.abort_all();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,56 @@
+//! The workflows. Each step does one thing (a command or a port call) and says what comes next;
+//! the executor persists that, retries transient failures and runs compensations.
+
+pub mod conversation_reply;
+pub mod task_execution;
+
+use serde_json::Value;
+
+use crate::instances::SagaInstance;
+use crate::Context;
+
+/// What happened in a step, for the step log.
+#[derive(Debug, Clone)]
+pub struct Action {
+    pub action: String,
+    pub idempotency_key: Option<String>,
+    pub outcome: &'static str,
+    pub detail: Option<String>,
+}
+
+/// What the executor does after a step.
+#[derive(Debug)]
+pub enum Transition {
+    /// Go on with `step` (attempts start again).
+    Goto { step: &'static str, data: Value, deadline: Deadline },
+    /// A transient failure: the same step again later, with the same idempotency key.
+    Retry { error: String },
+    /// A business failure: undo what was done, starting at compensation `step`.
+    Compensate { step: &'static str, reason: String, data: Value },
+    /// The saga ends with `status`.
+    Finish { status: &'static str, data: Value },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Deadline {
+    Keep,
+    Clear,
+    In(chrono::Duration),
+}
+
+/// Runs the current step of `saga`; returns what it did and what comes next.
+pub async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Action>, Transition) {
+    match saga.saga_type.as_str() {
+        task_execution::TYPE => task_execution::run_step(context, saga).await,
+        conversation_reply::TYPE => conversation_reply::run_step(context, saga).await,
+        other => (Vec::new(), Transition::Finish { status: "parked", data: serde_json::json!({ "error": format!("unknown saga type {other}") }) }),
+    }
+}
+
+/// Where a running saga goes when its retries are exhausted.
+pub fn on_exhausted(saga: &SagaInstance, error: &str) -> Transition {
+    match saga.saga_type.as_str() {
+        task_execution::TYPE => task_execution::on_exhausted(saga, error),
+        _ => Transition::Finish { status: "parked", data: saga.data.clone() },
+    }
+}
