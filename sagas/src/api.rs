@@ -38,7 +38,12 @@ pub fn router(pool: PgPool, auth: Arc<Authenticator>) -> Router {
 fn caller(api: &Api, headers: &HeaderMap) -> Result<Claims, Problem> {
     let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     api.auth.verify_header(header).map_err(|reason| {
-        Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required").detail(reason.to_string())
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Authentication required",
+        )
+        .detail(reason.to_string())
     })
 }
 
@@ -48,7 +53,11 @@ fn not_found() -> Problem {
 
 fn internal(error: sqlx::Error) -> Problem {
     tracing::error!(%error, "saga API failed");
-    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal error",
+    )
 }
 
 #[derive(Deserialize)]
@@ -57,17 +66,35 @@ struct Filter {
     limit: Option<i64>,
 }
 
-const STATUSES: [&str; 6] = ["running", "compensating", "completed", "compensated", "parked", "cancelled"];
+const STATUSES: [&str; 6] = [
+    "running",
+    "compensating",
+    "completed",
+    "compensated",
+    "parked",
+    "cancelled",
+];
 
-async fn list(State(api): State<Api>, headers: HeaderMap, Query(filter): Query<Filter>) -> Result<Json<serde_json::Value>, Problem> {
+async fn list(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    Query(filter): Query<Filter>,
+) -> Result<Json<serde_json::Value>, Problem> {
     let claims = caller(&api, &headers)?;
     if let Some(status) = filter.status.as_deref().filter(|s| !STATUSES.contains(s)) {
-        return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid-query", "Invalid query")
-            .field("status", format!("'{status}' is not one of {}", STATUSES.join(", "))));
+        return Err(
+            Problem::new(StatusCode::BAD_REQUEST, "invalid-query", "Invalid query").field(
+                "status",
+                format!("'{status}' is not one of {}", STATUSES.join(", ")),
+            ),
+        );
     }
     let limit = filter.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid-query", "Invalid query").field("limit", "must be 1-200"));
+        return Err(
+            Problem::new(StatusCode::BAD_REQUEST, "invalid-query", "Invalid query")
+                .field("limit", "must be 1-200"),
+        );
     }
     let sagas: Vec<SagaInstance> = sqlx::query_as(
         "SELECT * FROM saga_instances WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
@@ -91,40 +118,92 @@ async fn owned(api: &Api, claims: &Claims, id: &str) -> Result<SagaInstance, Pro
     }
 }
 
-async fn show(State(api): State<Api>, headers: HeaderMap, Path(id): Path<String>) -> Result<Json<serde_json::Value>, Problem> {
+async fn show(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, Problem> {
     let claims = caller(&api, &headers)?;
     let saga = owned(&api, &claims, &id).await?;
     let mut db = api.pool.acquire().await.map_err(internal)?;
-    let steps = instances::steps(&mut db, saga.saga_id).await.map_err(internal)?;
+    let steps = instances::steps(&mut db, saga.saga_id)
+        .await
+        .map_err(internal)?;
     Ok(Json(json!({ "saga": saga, "steps": steps })))
 }
 
-async fn operate(api: &Api, headers: &HeaderMap, id: &str, sql: &str, allowed: &[&str]) -> Result<Response, Problem> {
+async fn operate(
+    api: &Api,
+    headers: &HeaderMap,
+    id: &str,
+    sql: &str,
+    allowed: &[&str],
+) -> Result<Response, Problem> {
     let claims = caller(api, headers)?;
     if !claims.has_role(Role::Admin) {
-        return Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden").detail("operating sagas needs the admin role"));
+        return Err(
+            Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden")
+                .detail("operating sagas needs the admin role"),
+        );
     }
     let saga = owned(api, &claims, id).await?;
     if !allowed.contains(&saga.status.as_str()) {
-        return Err(Problem::new(StatusCode::CONFLICT, "invalid-state", "Not allowed in the current state")
-            .detail(format!("the saga is {}", saga.status)));
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "invalid-state",
+            "Not allowed in the current state",
+        )
+        .detail(format!("the saga is {}", saga.status)));
     }
-    sqlx::query(sql).bind(saga.saga_id).execute(&api.pool).await.map_err(internal)?;
+    sqlx::query(sql)
+        .bind(saga.saga_id)
+        .execute(&api.pool)
+        .await
+        .map_err(internal)?;
     let mut db = api.pool.acquire().await.map_err(internal)?;
-    let action = if sql.contains("'cancelled'") { "cancel" } else { "retry" };
-    instances::log(&mut db, saga.saga_id, &saga.step, action, None, "operator", Some(&claims.sub)).await.map_err(internal)?;
+    let action = if sql.contains("'cancelled'") {
+        "cancel"
+    } else {
+        "retry"
+    };
+    instances::log(
+        &mut db,
+        saga.saga_id,
+        &saga.step,
+        action,
+        None,
+        "operator",
+        Some(&claims.sub),
+    )
+    .await
+    .map_err(internal)?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
-async fn retry(State(api): State<Api>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
+async fn retry(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
     // A parked saga was compensating: it resumes its compensation from its current step.
     let sql = "UPDATE saga_instances SET status = 'compensating', attempts = 0, next_attempt_at = now(), updated_at = now() WHERE saga_id = $1";
     operate(&api, &headers, &id, sql, &["parked"]).await
 }
 
-async fn cancel(State(api): State<Api>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Problem> {
+async fn cancel(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
     let sql = "UPDATE saga_instances SET status = 'cancelled', deadline_at = NULL, updated_at = now() WHERE saga_id = $1";
-    operate(&api, &headers, &id, sql, &["running", "compensating", "parked"]).await
+    operate(
+        &api,
+        &headers,
+        &id,
+        sql,
+        &["running", "compensating", "parked"],
+    )
+    .await
 }
 
 async fn metrics(State(api): State<Api>) -> Result<String, Problem> {
@@ -133,9 +212,13 @@ async fn metrics(State(api): State<Api>) -> Result<String, Problem> {
             .fetch_all(&api.pool)
             .await
             .map_err(internal)?;
-    let mut out = String::from("# HELP sagas Saga instances by type and status.\n# TYPE sagas gauge\n");
+    let mut out =
+        String::from("# HELP sagas Saga instances by type and status.\n# TYPE sagas gauge\n");
     for (saga_type, status, count) in counts {
-        let _ = writeln!(out, "sagas{{type=\"{saga_type}\",status=\"{status}\"}} {count}");
+        let _ = writeln!(
+            out,
+            "sagas{{type=\"{saga_type}\",status=\"{status}\"}} {count}"
+        );
     }
     Ok(out)
 }

@@ -11,7 +11,10 @@ use serde_json::Value;
 pub enum Sent {
     Accepted(Value),
     /// The domain refused it (4xx): retrying will not help.
-    Rejected { status: u16, problem: String },
+    Rejected {
+        status: u16,
+        problem: String,
+    },
     /// Try again later with the same key (timeouts, 5xx, connection failures).
     Transient(String),
 }
@@ -25,12 +28,25 @@ pub struct CommandClient {
 
 impl CommandClient {
     pub fn new(base_url: &str, auth: std::sync::Arc<Authenticator>) -> Self {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("HTTP client builds");
-        Self { http, base_url: base_url.trim_end_matches('/').to_owned(), auth }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("HTTP client builds");
+        Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            auth,
+        }
     }
 
     /// POSTs `body` to `path` for `tenant` with `idempotency_key`.
-    pub async fn post(&self, tenant: &str, path: &str, body: &Value, idempotency_key: &str) -> Sent {
+    pub async fn post(
+        &self,
+        tenant: &str,
+        path: &str,
+        body: &Value,
+        idempotency_key: &str,
+    ) -> Sent {
         let Some(token) = self.auth.mint("saga-runtime", tenant, &["operator"], 300) else {
             return Sent::Transient("no HS256 secret to sign commands with".into());
         };
@@ -47,12 +63,17 @@ impl CommandClient {
             Ok(response) if response.status().is_success() => {
                 Sent::Accepted(response.json().await.unwrap_or(Value::Null))
             }
-            Ok(response) if response.status().is_server_error() || response.status().as_u16() == 429 => {
+            Ok(response)
+                if response.status().is_server_error() || response.status().as_u16() == 429 =>
+            {
                 Sent::Transient(format!("command API answered {}", response.status()))
             }
             Ok(response) => {
                 let status = response.status().as_u16();
-                Sent::Rejected { status, problem: response.text().await.unwrap_or_default() }
+                Sent::Rejected {
+                    status,
+                    problem: response.text().await.unwrap_or_default(),
+                }
             }
         }
     }

@@ -43,13 +43,30 @@ pub async fn step_one(context: &Context) -> Result<bool, sqlx::Error> {
     };
     let (actions, transition) = workflows::run_step(context, &saga).await;
     for action in &actions {
-        instances::log(&mut tx, saga.saga_id, &saga.step, &action.action, action.idempotency_key.as_deref(), action.outcome, action.detail.as_deref())
-            .await?;
+        instances::log(
+            &mut tx,
+            saga.saga_id,
+            &saga.step,
+            &action.action,
+            action.idempotency_key.as_deref(),
+            action.outcome,
+            action.detail.as_deref(),
+        )
+        .await?;
     }
     let before = (saga.status.clone(), saga.step.clone());
     apply(context, &mut saga, transition);
     if saga.status == "parked" {
-        instances::log(&mut tx, saga.saga_id, &saga.step, "park", None, "parked", saga.last_error.as_deref()).await?;
+        instances::log(
+            &mut tx,
+            saga.saga_id,
+            &saga.step,
+            "park",
+            None,
+            "parked",
+            saga.last_error.as_deref(),
+        )
+        .await?;
     }
     instances::save(&mut tx, &saga).await?;
     tx.commit().await?;
@@ -73,7 +90,11 @@ fn backoff(attempt: i32, max: Duration) -> Duration {
 fn apply(context: &Context, saga: &mut SagaInstance, transition: Transition) {
     let now = Utc::now();
     match transition {
-        Transition::Goto { step, data, deadline } => {
+        Transition::Goto {
+            step,
+            data,
+            deadline,
+        } => {
             saga.step = step.to_owned();
             saga.data = data;
             saga.attempts = 0;

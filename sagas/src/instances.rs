@@ -67,7 +67,10 @@ pub async fn start(db: &mut PgConnection, saga: NewSaga<'_>) -> Result<(), sqlx:
 ///
 /// # Errors
 /// On database failure.
-pub async fn claim_due(db: &mut PgConnection, limit: i64) -> Result<Vec<SagaInstance>, sqlx::Error> {
+pub async fn claim_due(
+    db: &mut PgConnection,
+    limit: i64,
+) -> Result<Vec<SagaInstance>, sqlx::Error> {
     sqlx::query_as(
         "SELECT * FROM saga_instances
          WHERE status IN ('running', 'compensating')
@@ -132,8 +135,14 @@ pub async fn log(
 
 /// # Errors
 /// On database failure.
-pub async fn find(db: &mut PgConnection, saga_id: Uuid) -> Result<Option<SagaInstance>, sqlx::Error> {
-    sqlx::query_as("SELECT * FROM saga_instances WHERE saga_id = $1").bind(saga_id).fetch_optional(db).await
+pub async fn find(
+    db: &mut PgConnection,
+    saga_id: Uuid,
+) -> Result<Option<SagaInstance>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM saga_instances WHERE saga_id = $1")
+        .bind(saga_id)
+        .fetch_optional(db)
+        .await
 }
 
 /// # Errors

@@ -39,7 +39,10 @@ impl Intake {
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", "10000")
             .create()?;
-        let topics = [Topic::Tasks.name(&self.topic_prefix), Topic::Conversations.name(&self.topic_prefix)];
+        let topics = [
+            Topic::Tasks.name(&self.topic_prefix),
+            Topic::Conversations.name(&self.topic_prefix),
+        ];
         consumer.subscribe(&[topics[0].as_str(), topics[1].as_str()])?;
         let mut batches = consumer.stream().ready_chunks(200);
         loop {
@@ -71,7 +74,11 @@ impl Intake {
 
     async fn apply(
         &self,
-        records: &[((String, i32), i64, Result<(EventMetadata, AnyEvent), String>)],
+        records: &[(
+            (String, i32),
+            i64,
+            Result<(EventMetadata, AnyEvent), String>,
+        )],
     ) -> anyhow::Result<HashMap<(String, i32), i64>> {
         let mut tx = self.pool.begin().await?;
         let stored: HashMap<(String, i32), i64> = sqlx::query_as::<_, (String, i32, i64)>(
@@ -91,7 +98,9 @@ impl Intake {
             match decoded {
                 Ok((meta, event)) => react(&mut tx, meta, event).await?,
                 // The read side's DLQ keeps poison records; sagas only skip them.
-                Err(error) => tracing::warn!(topic = %key.0, partition = key.1, offset, %error, "undecodable record skipped"),
+                Err(error) => {
+                    tracing::warn!(topic = %key.0, partition = key.1, offset, %error, "undecodable record skipped")
+                }
             }
         }
         for ((topic, partition), offset) in &next {
@@ -111,7 +120,11 @@ impl Intake {
 }
 
 /// Starts or stops sagas for one event.
-async fn react(db: &mut PgConnection, meta: &EventMetadata, event: &AnyEvent) -> Result<(), sqlx::Error> {
+async fn react(
+    db: &mut PgConnection,
+    meta: &EventMetadata,
+    event: &AnyEvent,
+) -> Result<(), sqlx::Error> {
     match event {
         AnyEvent::Task(TaskEvent::TaskCreated(created)) => {
             let saga = NewSaga {

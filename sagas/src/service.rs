@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::commands::CommandClient;
 use crate::intake::Intake;
-use crate::ports::llm::{LocalBehaviour, Llm};
+use crate::ports::llm::{Llm, LocalBehaviour};
 use crate::settings::Settings;
 use crate::{executor, Context, Timing};
 
@@ -29,7 +29,10 @@ fn authenticator(settings: &Settings) -> anyhow::Result<Arc<Authenticator>> {
         let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         return Ok(Arc::new(Authenticator::rs256(&pem)?));
     }
-    let secret = settings.jwt_secret.clone().context("JWT_SECRET must be set (the sagas sign their commands)")?;
+    let secret = settings
+        .jwt_secret
+        .clone()
+        .context("JWT_SECRET must be set (the sagas sign their commands)")?;
     Ok(Arc::new(Authenticator::hs256(secret)))
 }
 
@@ -41,7 +44,9 @@ fn llm(settings: &Settings) -> anyhow::Result<Llm> {
             latency: Duration::from_millis(settings.local_llm_latency_ms),
         })),
         "openai" => Ok(Llm::OpenAiCompatible {
-            client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()?,
             base_url: settings.llm_base_url.clone(),
             api_key: settings.llm_api_key.clone(),
             model: settings.llm_model.clone(),
@@ -56,12 +61,18 @@ impl Service {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         store::create_database_if_missing(&settings.database_url).await?;
         let pool = store::connect(&settings.database_url, (settings.workers as u32) + 5).await?;
-        crate::migrate(&pool).await.context("migrating saga tables")?;
-        projectors::generations::migrate(&pool).await.context("migrating projector tables")?;
+        crate::migrate(&pool)
+            .await
+            .context("migrating saga tables")?;
+        projectors::generations::migrate(&pool)
+            .await
+            .context("migrating projector tables")?;
         let auth = authenticator(settings)?;
         let timing = Timing {
             start_deadline: chrono::Duration::seconds(settings.task_start_deadline_seconds),
-            completion_deadline: chrono::Duration::seconds(settings.task_completion_deadline_seconds),
+            completion_deadline: chrono::Duration::seconds(
+                settings.task_completion_deadline_seconds,
+            ),
             max_attempts: settings.max_attempts,
             max_backoff: Duration::from_millis(settings.max_backoff_ms),
         };
@@ -73,12 +84,23 @@ impl Service {
         };
         let intake = Arc::new(Intake {
             pool,
-            codec: Arc::new(RegistryCodec::new(&settings.schema_registry_url, &settings.topic_prefix)),
+            codec: Arc::new(RegistryCodec::new(
+                &settings.schema_registry_url,
+                &settings.topic_prefix,
+            )),
             brokers: settings.kafka_brokers.clone(),
             topic_prefix: settings.topic_prefix.clone(),
         });
-        let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
-        Ok(Self { listener, context, intake, auth, workers: settings.workers })
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.listen))?;
+        Ok(Self {
+            listener,
+            context,
+            intake,
+            auth,
+            workers: settings.workers,
+        })
     }
 
     pub fn address(&self) -> std::net::SocketAddr {
@@ -104,8 +126,15 @@ impl Service {
         }
         let router = crate::api::router(self.context.pool.clone(), self.auth.clone());
         let stop = shutdown.clone();
-        axum::serve(self.listener, router).with_graceful_shutdown(async move { stop.cancelled().await }).await?;
-        if tokio::time::timeout(Duration::from_secs(15), async { while tasks.join_next().await.is_some() {} }).await.is_err() {
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await?;
+        if tokio::time::timeout(Duration::from_secs(15), async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await
+        .is_err()
+        {
             tasks.abort_all();
         }
         Ok(())

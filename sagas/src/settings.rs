@@ -12,11 +12,19 @@ pub struct Settings {
     /// Health, metrics and the saga operator API.
     #[arg(long, env = "SAGAS_LISTEN", default_value = "127.0.0.1:8003")]
     pub listen: SocketAddr,
-    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/agenthub")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/agenthub"
+    )]
     pub database_url: String,
     #[arg(long, env = "KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
     pub kafka_brokers: String,
-    #[arg(long, env = "SCHEMA_REGISTRY_URL", default_value = "http://127.0.0.1:8081")]
+    #[arg(
+        long,
+        env = "SCHEMA_REGISTRY_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
     pub schema_registry_url: String,
     #[arg(long, env = "TOPIC_PREFIX", default_value = "agenthub")]
     pub topic_prefix: String,

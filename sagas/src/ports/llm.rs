@@ -44,30 +44,58 @@ pub struct LocalBehaviour {
 #[derive(Clone)]
 pub enum Llm {
     /// Deterministic replies built from the prompt; no network.
-    Local { behaviour: LocalBehaviour, calls: Arc<AtomicU64> },
+    Local {
+        behaviour: LocalBehaviour,
+        calls: Arc<AtomicU64>,
+    },
     /// Any OpenAI-compatible `/v1/chat/completions` endpoint.
-    OpenAiCompatible { client: reqwest::Client, base_url: String, api_key: String, model: String },
+    OpenAiCompatible {
+        client: reqwest::Client,
+        base_url: String,
+        api_key: String,
+        model: String,
+    },
 }
 
 impl Llm {
     pub fn local(behaviour: LocalBehaviour) -> Self {
-        Self::Local { behaviour, calls: Arc::new(AtomicU64::new(0)) }
+        Self::Local {
+            behaviour,
+            calls: Arc::new(AtomicU64::new(0)),
+        }
     }
 
     /// # Errors
     /// Transient or rejected failures of the provider.
-    pub async fn complete(&self, model: &str, messages: &[ChatMessage]) -> Result<Completion, LlmError> {
+    pub async fn complete(
+        &self,
+        model: &str,
+        messages: &[ChatMessage],
+    ) -> Result<Completion, LlmError> {
         match self {
             Self::Local { behaviour, calls } => {
                 let call = calls.fetch_add(1, Ordering::Relaxed) + 1;
                 tokio::time::sleep(behaviour.latency).await;
-                if behaviour.always_fail || (behaviour.fail_every > 0 && call % behaviour.fail_every == 0) {
-                    return Err(LlmError::Transient(format!("injected failure on call {call}")));
+                if behaviour.always_fail
+                    || (behaviour.fail_every > 0 && call % behaviour.fail_every == 0)
+                {
+                    return Err(LlmError::Transient(format!(
+                        "injected failure on call {call}"
+                    )));
                 }
                 Ok(local_reply(model, messages))
             }
-            Self::OpenAiCompatible { client, base_url, api_key, model: default_model } => {
-                let model = if model.is_empty() { default_model.as_str() } else { model };
+            Self::OpenAiCompatible {
+                client,
+                base_url,
+                api_key,
+                model: default_model,
+            } => {
+                let model = if model.is_empty() {
+                    default_model.as_str()
+                } else {
+                    model
+                };
                 openai(client, base_url, api_key, model, messages).await
             }
         }
@@ -75,9 +103,16 @@ impl Llm {
 }
 
 fn local_reply(model: &str, messages: &[ChatMessage]) -> Completion {
-    let last = messages.iter().rev().find(|m| m.role == "user").map_or("", |m| m.content.as_str());
+    let last = messages
+        .iter()
+        .rev()
+        .find(|m| m.role == "user")
+        .map_or("", |m| m.content.as_str());
     let words = |text: &str| text.split_whitespace().count() as u32;
-    let text = format!("[{model}] Done: {}", last.chars().take(200).collect::<String>());
+    let text = format!(
+        "[{model}] Done: {}",
+        last.chars().take(200).collect::<String>()
+    );
     Completion {
         prompt_tokens: messages.iter().map(|m| words(&m.content)).sum(),
         completion_tokens: words(&text),
@@ -93,7 +128,10 @@ async fn openai(
     messages: &[ChatMessage],
 ) -> Result<Completion, LlmError> {
     let response = client
-        .post(format!("{}/v1/chat/completions", base_url.trim_end_matches('/')))
+        .post(format!(
+            "{}/v1/chat/completions",
+            base_url.trim_end_matches('/')
+        ))
         .bearer_auth(api_key)
         .json(&json!({ "model": model, "messages": messages }))
         .send()
@@ -106,13 +144,20 @@ async fn openai(
     if !status.is_success() {
         return Err(LlmError::Rejected(format!("provider answered {status}")));
     }
-    let body: serde_json::Value = response.json().await.map_err(|e| LlmError::Transient(e.to_string()))?;
+    let body: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|e| LlmError::Transient(e.to_string()))?;
     let text = body["choices"][0]["message"]["content"]
         .as_str()
         .ok_or_else(|| LlmError::Rejected("no choices[0].message.content".into()))?
         .to_owned();
     let tokens = |name: &str| body["usage"][name].as_u64().unwrap_or(0) as u32;
-    Ok(Completion { text, prompt_tokens: tokens("prompt_tokens"), completion_tokens: tokens("completion_tokens") })
+    Ok(Completion {
+        text,
+        prompt_tokens: tokens("prompt_tokens"),
+        completion_tokens: tokens("completion_tokens"),
+    })
 }
 
 #[cfg(test)]
@@ -120,15 +165,27 @@ mod tests {
     use super::*;
 
     fn ask(text: &str) -> Vec<ChatMessage> {
-        vec![ChatMessage { role: "user".into(), content: text.into() }]
+        vec![ChatMessage {
+            role: "user".into(),
+            content: text.into(),
+        }]
     }
 
     #[tokio::test]
     async fn the_local_provider_is_deterministic_and_fails_when_told() {
-        let llm = Llm::local(LocalBehaviour { fail_every: 2, ..Default::default() });
-        let first = llm.complete("gpt-4o", &ask("summarise the ticket")).await.unwrap();
+        let llm = Llm::local(LocalBehaviour {
+            fail_every: 2,
+            ..Default::default()
+        });
+        let first = llm
+            .complete("gpt-4o", &ask("summarise the ticket"))
+            .await
+            .unwrap();
         assert_eq!(first, local_reply("gpt-4o", &ask("summarise the ticket")));
-        assert!(matches!(llm.complete("gpt-4o", &ask("x")).await, Err(LlmError::Transient(_))));
+        assert!(matches!(
+            llm.complete("gpt-4o", &ask("x")).await,
+            Err(LlmError::Transient(_))
+        ));
         assert!(llm.complete("gpt-4o", &ask("x")).await.is_ok());
     }
 }

@@ -15,18 +15,41 @@ pub const TYPE: &str = "conversation_reply";
 const CONTEXT_MESSAGES: i64 = 20;
 
 pub(super) async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Action>, Transition) {
-    let conversation = saga.data["conversation_id"].as_str().unwrap_or_default().to_owned();
+    let conversation = saga.data["conversation_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let mut data = saga.data.clone();
     match saga.step.as_str() {
         "generate" => {
             let Ok(conversation_id) = Uuid::parse_str(&conversation) else {
-                return (Vec::new(), Transition::Finish { status: "parked", data });
+                return (
+                    Vec::new(),
+                    Transition::Finish {
+                        status: "parked",
+                        data,
+                    },
+                );
             };
             let history = match recent_messages(context, conversation_id).await {
                 Ok(Some(history)) => history,
                 // The read model has not caught up with the conversation yet.
-                Ok(None) => return (Vec::new(), Transition::Retry { error: "conversation not in the read model yet".into() }),
-                Err(error) => return (Vec::new(), Transition::Retry { error: error.to_string() }),
+                Ok(None) => {
+                    return (
+                        Vec::new(),
+                        Transition::Retry {
+                            error: "conversation not in the read model yet".into(),
+                        },
+                    )
+                }
+                Err(error) => {
+                    return (
+                        Vec::new(),
+                        Transition::Retry {
+                            error: error.to_string(),
+                        },
+                    )
+                }
             };
             let (model, messages) = history;
             match context.llm.complete(&model, &messages).await {
@@ -34,42 +57,96 @@ pub(super) async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Act
                     data["reply"] = json!(completion.text);
                     data["prompt_tokens"] = json!(completion.prompt_tokens);
                     data["completion_tokens"] = json!(completion.completion_tokens);
-                    let detail = format!("{} prompt + {} completion tokens", completion.prompt_tokens, completion.completion_tokens);
-                    let action = Action { action: "llm".into(), idempotency_key: None, outcome: "ok", detail: Some(detail) };
-                    (vec![action], Transition::Goto { step: "reply", data, deadline: super::Deadline::Keep })
+                    let detail = format!(
+                        "{} prompt + {} completion tokens",
+                        completion.prompt_tokens, completion.completion_tokens
+                    );
+                    let action = Action {
+                        action: "llm".into(),
+                        idempotency_key: None,
+                        outcome: "ok",
+                        detail: Some(detail),
+                    };
+                    (
+                        vec![action],
+                        Transition::Goto {
+                            step: "reply",
+                            data,
+                            deadline: super::Deadline::Keep,
+                        },
+                    )
                 }
                 Err(LlmError::Transient(error)) => (Vec::new(), Transition::Retry { error }),
-                Err(LlmError::Rejected(error)) => (Vec::new(), Transition::Finish { status: "cancelled", data: json!({ "error": error }) }),
+                Err(LlmError::Rejected(error)) => (
+                    Vec::new(),
+                    Transition::Finish {
+                        status: "cancelled",
+                        data: json!({ "error": error }),
+                    },
+                ),
             }
         }
         "reply" => {
             let key = format!("saga:{}:reply", saga.saga_id);
             let body = json!({ "text": data["reply"] });
             let path = format!("/v1/conversations/{conversation}/replies");
-            let (outcome, transition) = match context.commands.post(&saga.tenant_id, &path, &body, &key).await {
-                Sent::Accepted(_) => ("ok", Transition::Finish { status: "completed", data }),
+            let (outcome, transition) = match context
+                .commands
+                .post(&saga.tenant_id, &path, &body, &key)
+                .await
+            {
+                Sent::Accepted(_) => (
+                    "ok",
+                    Transition::Finish {
+                        status: "completed",
+                        data,
+                    },
+                ),
                 // Closed meanwhile: nothing to reply to.
-                Sent::Rejected { .. } => ("rejected", Transition::Finish { status: "cancelled", data }),
+                Sent::Rejected { .. } => (
+                    "rejected",
+                    Transition::Finish {
+                        status: "cancelled",
+                        data,
+                    },
+                ),
                 Sent::Transient(error) => ("transient", Transition::Retry { error }),
             };
-            (vec![Action { action: "SendReply".into(), idempotency_key: Some(key), outcome, detail: None }], transition)
+            (
+                vec![Action {
+                    action: "SendReply".into(),
+                    idempotency_key: Some(key),
+                    outcome,
+                    detail: None,
+                }],
+                transition,
+            )
         }
-        other => (Vec::new(), Transition::Retry { error: format!("unknown step {other}") }),
+        other => (
+            Vec::new(),
+            Transition::Retry {
+                error: format!("unknown step {other}"),
+            },
+        ),
     }
 }
 
 /// The agent's model and system prompt plus the conversation's last messages, oldest first;
 /// `None` while the read models do not know the conversation.
-async fn recent_messages(context: &Context, conversation: Uuid) -> Result<Option<(String, Vec<ChatMessage>)>, anyhow::Error> {
+async fn recent_messages(
+    context: &Context,
+    conversation: Uuid,
+) -> Result<Option<(String, Vec<ChatMessage>)>, anyhow::Error> {
     use projectors::{Generation, ProjectionName};
     let conversations = Generation::live(&context.pool, ProjectionName::Conversations).await?;
     let agents = Generation::live(&context.pool, ProjectionName::Agents).await?;
     let mut tx = context.pool.begin().await?;
     conversations.enter(&mut tx).await?;
-    let Some(agent): Option<Uuid> = sqlx::query_scalar("SELECT agent_id FROM conversations WHERE conversation_id = $1")
-        .bind(conversation)
-        .fetch_optional(&mut *tx)
-        .await?
+    let Some(agent): Option<Uuid> =
+        sqlx::query_scalar("SELECT agent_id FROM conversations WHERE conversation_id = $1")
+            .bind(conversation)
+            .fetch_optional(&mut *tx)
+            .await?
     else {
         return Ok(None);
     };
@@ -82,15 +159,25 @@ async fn recent_messages(context: &Context, conversation: Uuid) -> Result<Option
     .fetch_all(&mut *tx)
     .await?;
     agents.enter(&mut tx).await?;
-    let agent: Option<(String, String)> = sqlx::query_as("SELECT model, system_prompt FROM agents WHERE agent_id = $1")
-        .bind(agent)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let agent: Option<(String, String)> =
+        sqlx::query_as("SELECT model, system_prompt FROM agents WHERE agent_id = $1")
+            .bind(agent)
+            .fetch_optional(&mut *tx)
+            .await?;
     tx.commit().await?;
-    let Some((model, system_prompt)) = agent else { return Ok(None) };
-    let mut messages = vec![ChatMessage { role: "system".into(), content: system_prompt }];
+    let Some((model, system_prompt)) = agent else {
+        return Ok(None);
+    };
+    let mut messages = vec![ChatMessage {
+        role: "system".into(),
+        content: system_prompt,
+    }];
     messages.extend(rows.into_iter().map(|(direction, text)| ChatMessage {
-        role: if direction == "received" { "user".into() } else { "assistant".into() },
+        role: if direction == "received" {
+            "user".into()
+        } else {
+            "assistant".into()
+        },
         content: text,
     }));
     Ok(Some((model, messages)))

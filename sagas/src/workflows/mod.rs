@@ -22,11 +22,19 @@ pub struct Action {
 #[derive(Debug)]
 pub enum Transition {
     /// Go on with `step` (attempts start again).
-    Goto { step: &'static str, data: Value, deadline: Deadline },
+    Goto {
+        step: &'static str,
+        data: Value,
+        deadline: Deadline,
+    },
     /// A transient failure: the same step again later, with the same idempotency key.
     Retry { error: String },
     /// A business failure: undo what was done, starting at compensation `step`.
-    Compensate { step: &'static str, reason: String, data: Value },
+    Compensate {
+        step: &'static str,
+        reason: String,
+        data: Value,
+    },
     /// The saga ends with `status`.
     Finish { status: &'static str, data: Value },
 }
@@ -43,7 +51,13 @@ pub async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Action>, T
     match saga.saga_type.as_str() {
         task_execution::TYPE => task_execution::run_step(context, saga).await,
         conversation_reply::TYPE => conversation_reply::run_step(context, saga).await,
-        other => (Vec::new(), Transition::Finish { status: "parked", data: serde_json::json!({ "error": format!("unknown saga type {other}") }) }),
+        other => (
+            Vec::new(),
+            Transition::Finish {
+                status: "parked",
+                data: serde_json::json!({ "error": format!("unknown saga type {other}") }),
+            },
+        ),
     }
 }
 
@@ -51,6 +65,9 @@ pub async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Action>, T
 pub fn on_exhausted(saga: &SagaInstance, error: &str) -> Transition {
     match saga.saga_type.as_str() {
         task_execution::TYPE => task_execution::on_exhausted(saga, error),
-        _ => Transition::Finish { status: "parked", data: saga.data.clone() },
+        _ => Transition::Finish {
+            status: "parked",
+            data: saga.data.clone(),
+        },
     }
 }

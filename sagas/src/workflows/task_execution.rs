@@ -20,12 +20,23 @@ fn key(saga: &SagaInstance, step: &str) -> String {
     format!("saga:{}:{step}:{round}", saga.saga_id)
 }
 
-fn action(name: &str, key: Option<String>, outcome: &'static str, detail: Option<String>) -> Action {
-    Action { action: name.to_owned(), idempotency_key: key, outcome, detail }
+fn action(
+    name: &str,
+    key: Option<String>,
+    outcome: &'static str,
+    detail: Option<String>,
+) -> Action {
+    Action {
+        action: name.to_owned(),
+        idempotency_key: key,
+        outcome,
+        detail,
+    }
 }
 
 fn deadline_passed(saga: &SagaInstance) -> bool {
-    saga.deadline_at.is_some_and(|deadline| deadline <= chrono::Utc::now())
+    saga.deadline_at
+        .is_some_and(|deadline| deadline <= chrono::Utc::now())
 }
 
 pub(super) async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Action>, Transition) {
@@ -37,47 +48,128 @@ pub(super) async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Act
                 data["agent_id"] = json!(agent);
                 data["model"] = json!(model);
                 let detail = Some(format!("agent {agent}"));
-                (vec![action("pick_agent", None, "ok", detail)], Transition::Goto { step: "assign", data, deadline: Deadline::Keep })
+                (
+                    vec![action("pick_agent", None, "ok", detail)],
+                    Transition::Goto {
+                        step: "assign",
+                        data,
+                        deadline: Deadline::Keep,
+                    },
+                )
             }
-            Ok(None) => (Vec::new(), Transition::Retry { error: "no deployed agent available".into() }),
-            Err(error) => (Vec::new(), Transition::Retry { error: error.to_string() }),
+            Ok(None) => (
+                Vec::new(),
+                Transition::Retry {
+                    error: "no deployed agent available".into(),
+                },
+            ),
+            Err(error) => (
+                Vec::new(),
+                Transition::Retry {
+                    error: error.to_string(),
+                },
+            ),
         },
         "assign" => {
             let key = key(saga, "assign");
             let body = json!({ "agent_id": data["agent_id"] });
-            match context.commands.post(&saga.tenant_id, &format!("/v1/tasks/{task}/assign"), &body, &key).await {
+            match context
+                .commands
+                .post(
+                    &saga.tenant_id,
+                    &format!("/v1/tasks/{task}/assign"),
+                    &body,
+                    &key,
+                )
+                .await
+            {
                 Sent::Accepted(_) => (
                     vec![action("AssignTask", Some(key), "ok", None)],
-                    Transition::Goto { step: "start", data, deadline: Deadline::In(context.timing.start_deadline) },
+                    Transition::Goto {
+                        step: "start",
+                        data,
+                        deadline: Deadline::In(context.timing.start_deadline),
+                    },
                 ),
                 Sent::Rejected { status, problem } => {
                     // That agent cannot take it (paused meanwhile, ...): try another one.
                     let tried = data["tried"].as_array().cloned().unwrap_or_default();
                     data["tried"] = json!([tried, vec![data["agent_id"].clone()]].concat());
                     let detail = Some(format!("{status}: {problem}"));
-                    (vec![action("AssignTask", Some(key), "rejected", detail)], Transition::Goto { step: "pick_agent", data, deadline: Deadline::Keep })
+                    (
+                        vec![action("AssignTask", Some(key), "rejected", detail)],
+                        Transition::Goto {
+                            step: "pick_agent",
+                            data,
+                            deadline: Deadline::Keep,
+                        },
+                    )
                 }
-                Sent::Transient(error) => (vec![action("AssignTask", Some(key), "transient", Some(error.clone()))], Transition::Retry { error }),
+                Sent::Transient(error) => (
+                    vec![action(
+                        "AssignTask",
+                        Some(key),
+                        "transient",
+                        Some(error.clone()),
+                    )],
+                    Transition::Retry { error },
+                ),
             }
         }
         "start" if deadline_passed(saga) => reassign(saga, data),
         "start" => {
             let key = key(saga, "start");
-            match context.commands.post(&saga.tenant_id, &format!("/v1/tasks/{task}/start"), &json!({}), &key).await {
+            match context
+                .commands
+                .post(
+                    &saga.tenant_id,
+                    &format!("/v1/tasks/{task}/start"),
+                    &json!({}),
+                    &key,
+                )
+                .await
+            {
                 Sent::Accepted(_) => (
                     vec![action("StartTask", Some(key), "ok", None)],
-                    Transition::Goto { step: "generate", data, deadline: Deadline::In(context.timing.completion_deadline) },
+                    Transition::Goto {
+                        step: "generate",
+                        data,
+                        deadline: Deadline::In(context.timing.completion_deadline),
+                    },
                 ),
                 Sent::Rejected { status, problem } => (
-                    vec![action("StartTask", Some(key), "rejected", Some(format!("{status}: {problem}")))],
-                    Transition::Finish { status: "cancelled", data },
+                    vec![action(
+                        "StartTask",
+                        Some(key),
+                        "rejected",
+                        Some(format!("{status}: {problem}")),
+                    )],
+                    Transition::Finish {
+                        status: "cancelled",
+                        data,
+                    },
                 ),
-                Sent::Transient(error) => (vec![action("StartTask", Some(key), "transient", Some(error.clone()))], Transition::Retry { error }),
+                Sent::Transient(error) => (
+                    vec![action(
+                        "StartTask",
+                        Some(key),
+                        "transient",
+                        Some(error.clone()),
+                    )],
+                    Transition::Retry { error },
+                ),
             }
         }
         "generate" if deadline_passed(saga) => {
             data["reason"] = json!("not completed before its deadline");
-            (vec![action("deadline", None, "passed", None)], Transition::Compensate { step: "fail", reason: "deadline passed".into(), data })
+            (
+                vec![action("deadline", None, "passed", None)],
+                Transition::Compensate {
+                    step: "fail",
+                    reason: "deadline passed".into(),
+                    data,
+                },
+            )
         }
         "generate" => {
             let prompt = format!(
@@ -85,54 +177,144 @@ pub(super) async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Act
                 data["title"].as_str().unwrap_or_default(),
                 data["description"].as_str().unwrap_or_default()
             );
-            let messages = [ChatMessage { role: "user".into(), content: prompt }];
-            match context.llm.complete(data["model"].as_str().unwrap_or_default(), &messages).await {
+            let messages = [ChatMessage {
+                role: "user".into(),
+                content: prompt,
+            }];
+            match context
+                .llm
+                .complete(data["model"].as_str().unwrap_or_default(), &messages)
+                .await
+            {
                 Ok(completion) => {
                     data["result"] = json!(completion.text);
                     data["tokens"] = json!(completion.prompt_tokens + completion.completion_tokens);
-                    let detail = Some(format!("{} tokens", completion.prompt_tokens + completion.completion_tokens));
-                    (vec![action("llm", None, "ok", detail)], Transition::Goto { step: "complete", data, deadline: Deadline::Clear })
+                    let detail = Some(format!(
+                        "{} tokens",
+                        completion.prompt_tokens + completion.completion_tokens
+                    ));
+                    (
+                        vec![action("llm", None, "ok", detail)],
+                        Transition::Goto {
+                            step: "complete",
+                            data,
+                            deadline: Deadline::Clear,
+                        },
+                    )
                 }
-                Err(LlmError::Transient(error)) => (vec![action("llm", None, "transient", Some(error.clone()))], Transition::Retry { error }),
+                Err(LlmError::Transient(error)) => (
+                    vec![action("llm", None, "transient", Some(error.clone()))],
+                    Transition::Retry { error },
+                ),
                 Err(LlmError::Rejected(error)) => {
                     data["reason"] = json!(format!("LLM refused: {error}"));
-                    (vec![action("llm", None, "rejected", Some(error.clone()))], Transition::Compensate { step: "fail", reason: error, data })
+                    (
+                        vec![action("llm", None, "rejected", Some(error.clone()))],
+                        Transition::Compensate {
+                            step: "fail",
+                            reason: error,
+                            data,
+                        },
+                    )
                 }
             }
         }
         "complete" => {
             let key = key(saga, "complete");
             let body = json!({ "result": data["result"] });
-            match context.commands.post(&saga.tenant_id, &format!("/v1/tasks/{task}/complete"), &body, &key).await {
-                Sent::Accepted(_) => (vec![action("CompleteTask", Some(key), "ok", None)], Transition::Finish { status: "completed", data }),
-                Sent::Rejected { status, problem } => (
-                    vec![action("CompleteTask", Some(key), "rejected", Some(format!("{status}: {problem}")))],
-                    Transition::Finish { status: "cancelled", data },
+            match context
+                .commands
+                .post(
+                    &saga.tenant_id,
+                    &format!("/v1/tasks/{task}/complete"),
+                    &body,
+                    &key,
+                )
+                .await
+            {
+                Sent::Accepted(_) => (
+                    vec![action("CompleteTask", Some(key), "ok", None)],
+                    Transition::Finish {
+                        status: "completed",
+                        data,
+                    },
                 ),
-                Sent::Transient(error) => (vec![action("CompleteTask", Some(key), "transient", Some(error.clone()))], Transition::Retry { error }),
+                Sent::Rejected { status, problem } => (
+                    vec![action(
+                        "CompleteTask",
+                        Some(key),
+                        "rejected",
+                        Some(format!("{status}: {problem}")),
+                    )],
+                    Transition::Finish {
+                        status: "cancelled",
+                        data,
+                    },
+                ),
+                Sent::Transient(error) => (
+                    vec![action(
+                        "CompleteTask",
+                        Some(key),
+                        "transient",
+                        Some(error.clone()),
+                    )],
+                    Transition::Retry { error },
+                ),
             }
         }
         // Compensations.
         "fail" | "cancel" => {
             let (name, path, body) = if saga.step == "fail" {
-                ("FailTask", "fail", json!({ "reason": data["reason"].as_str().unwrap_or("failed") }))
+                (
+                    "FailTask",
+                    "fail",
+                    json!({ "reason": data["reason"].as_str().unwrap_or("failed") }),
+                )
             } else {
-                ("CancelTask", "cancel", json!({ "reason": data["reason"].as_str().unwrap_or("cancelled") }))
+                (
+                    "CancelTask",
+                    "cancel",
+                    json!({ "reason": data["reason"].as_str().unwrap_or("cancelled") }),
+                )
             };
             let key = key(saga, path);
-            match context.commands.post(&saga.tenant_id, &format!("/v1/tasks/{task}/{path}"), &body, &key).await {
+            match context
+                .commands
+                .post(
+                    &saga.tenant_id,
+                    &format!("/v1/tasks/{task}/{path}"),
+                    &body,
+                    &key,
+                )
+                .await
+            {
                 // A 409 means the task already ended: nothing left to undo.
-                Sent::Accepted(_) | Sent::Rejected { status: 409, .. } => {
-                    (vec![action(name, Some(key), "compensated", None)], Transition::Finish { status: "compensated", data })
-                }
+                Sent::Accepted(_) | Sent::Rejected { status: 409, .. } => (
+                    vec![action(name, Some(key), "compensated", None)],
+                    Transition::Finish {
+                        status: "compensated",
+                        data,
+                    },
+                ),
                 Sent::Rejected { status, problem } => {
                     let error = format!("{status}: {problem}");
-                    (vec![action(name, Some(key), "rejected", Some(error.clone()))], Transition::Retry { error })
+                    (
+                        vec![action(name, Some(key), "rejected", Some(error.clone()))],
+                        Transition::Retry { error },
+                    )
                 }
-                Sent::Transient(error) => (vec![action(name, Some(key), "transient", Some(error.clone()))], Transition::Retry { error }),
+                Sent::Transient(error) => (
+                    vec![action(name, Some(key), "transient", Some(error.clone()))],
+                    Transition::Retry { error },
+                ),
             }
         }
-        other => (Vec::new(), Transition::Retry { error: format!("unknown step {other}") }),
+        other => (
+            Vec::new(),
+            Transition::Retry {
+                error: format!("unknown step {other}"),
+            },
+        ),
     }
 }
 
@@ -142,33 +324,73 @@ fn reassign(saga: &SagaInstance, mut data: Value) -> (Vec<Action>, Transition) {
     let tried = data["tried"].as_array().cloned().unwrap_or_default();
     data["tried"] = json!([tried, vec![data["agent_id"].clone()]].concat());
     if round > MAX_REASSIGNMENTS {
-        data["reason"] = json!(format!("not started before its deadline after {MAX_REASSIGNMENTS} reassignments"));
+        data["reason"] = json!(format!(
+            "not started before its deadline after {MAX_REASSIGNMENTS} reassignments"
+        ));
         let detail = Some(format!("deadline {:?}", saga.deadline_at));
-        return (vec![action("deadline", None, "passed", detail)], Transition::Compensate { step: "fail", reason: "not started in time".into(), data });
+        return (
+            vec![action("deadline", None, "passed", detail)],
+            Transition::Compensate {
+                step: "fail",
+                reason: "not started in time".into(),
+                data,
+            },
+        );
     }
     data["reassignments"] = json!(round);
-    (vec![action("deadline", None, "reassign", Some(format!("round {round}")))], Transition::Goto { step: "pick_agent", data, deadline: Deadline::Clear })
+    (
+        vec![action(
+            "deadline",
+            None,
+            "reassign",
+            Some(format!("round {round}")),
+        )],
+        Transition::Goto {
+            step: "pick_agent",
+            data,
+            deadline: Deadline::Clear,
+        },
+    )
 }
 
 /// Retries ran out: before an agent holds the task it is cancelled, afterwards it fails.
 pub(super) fn on_exhausted(saga: &SagaInstance, error: &str) -> Transition {
     let mut data = saga.data.clone();
     data["reason"] = json!(error);
-    let step = if matches!(saga.step.as_str(), "pick_agent" | "assign") { "cancel" } else { "fail" };
-    Transition::Compensate { step, reason: error.to_owned(), data }
+    let step = if matches!(saga.step.as_str(), "pick_agent" | "assign") {
+        "cancel"
+    } else {
+        "fail"
+    };
+    Transition::Compensate {
+        step,
+        reason: error.to_owned(),
+        data,
+    }
 }
 
 /// The tenant's deployed agent with the fewest open tasks, from the agents read model.
-async fn least_loaded_agent(context: &Context, saga: &SagaInstance) -> Result<Option<(Uuid, String)>, sqlx::Error> {
+async fn least_loaded_agent(
+    context: &Context,
+    saga: &SagaInstance,
+) -> Result<Option<(Uuid, String)>, sqlx::Error> {
     let tried: Vec<Uuid> = saga.data["tried"]
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok())).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
+                .collect()
+        })
         .unwrap_or_default();
     let mut tx = context.pool.begin().await?;
-    let generation = projectors::Generation::live(&context.pool, projectors::ProjectionName::Agents)
+    let generation =
+        projectors::Generation::live(&context.pool, projectors::ProjectionName::Agents)
+            .await
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    generation
+        .enter(&mut tx)
         .await
         .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-    generation.enter(&mut tx).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
     let agent: Option<(Uuid, String)> = sqlx::query_as(
         "SELECT a.agent_id, a.model FROM agents a
          LEFT JOIN agent_tasks t ON t.agent_id = a.agent_id AND t.state = 'open'

@@ -1,0 +1,6 @@
+//! Saga scenarios: workflows end in the expected terminal state with exactly one command per
+//! step, survive SIGKILL, and keep their deadlines across restarts.
+
+mod conversation_reply;
+mod support;
+mod task_execution;
