@@ -38,7 +38,10 @@ impl App {
     /// # Errors
     /// When the database cannot be prepared, the JWT key is missing, or the port is taken.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let authenticator = authenticator(&settings)?;
+        let authenticator = Arc::new(Authenticator::configure(
+            settings.jwt_secret.clone(),
+            settings.jwt_public_key_file.as_deref(),
+        )?);
         store::create_database_if_missing(&settings.database_url)
             .await
             .context("creating the database")?;
@@ -98,18 +101,6 @@ impl App {
         self.state.pool.close().await;
         Ok(())
     }
-}
-
-fn authenticator(settings: &Settings) -> anyhow::Result<Arc<Authenticator>> {
-    if let Some(path) = &settings.jwt_public_key_file {
-        let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        return Ok(Arc::new(Authenticator::rs256(&pem)?));
-    }
-    let secret = settings
-        .jwt_secret
-        .clone()
-        .context("JWT_SECRET (or JWT_PUBLIC_KEY_FILE) must be set")?;
-    Ok(Arc::new(Authenticator::hs256(secret)))
 }
 
 fn relay_settings(settings: &Settings) -> RelaySettings {

@@ -97,6 +97,24 @@ impl Authenticator {
         })
     }
 
+    /// The configured verifier: the RS256 public key file when given, else the HS256 secret.
+    ///
+    /// # Errors
+    /// When neither is configured or the key file is unreadable or not an RSA public key.
+    pub fn configure(
+        secret: Option<SecretString>,
+        public_key_file: Option<&std::path::Path>,
+    ) -> Result<Self, AuthError> {
+        if let Some(path) = public_key_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| AuthError::Key(format!("reading {}: {e}", path.display())))?;
+            return Self::rs256(&pem);
+        }
+        secret.map(Self::hs256).ok_or_else(|| {
+            AuthError::Key("set JWT_SECRET (HS256) or JWT_PUBLIC_KEY_FILE (RS256)".into())
+        })
+    }
+
     /// Verifies an `Authorization` header value.
     ///
     /// # Errors

@@ -1,6 +1,9 @@
 //! The operator API: sagas by status, one saga with its step log, retry and cancel (admin only).
 //! Tenant isolation as everywhere: another tenant's saga is a 404.
 
+// Problems are returned by value: they are built only on the error path of operator requests.
+#![allow(clippy::result_large_err)]
+
 use std::fmt::Write;
 use std::sync::Arc;
 

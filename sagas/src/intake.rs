@@ -19,6 +19,13 @@ use tokio_util::sync::CancellationToken;
 use crate::instances::{self, NewSaga};
 use crate::workflows::{conversation_reply, task_execution};
 
+/// A consumed record: partition, offset, and the decoded event or why it did not decode.
+type Consumed = (
+    (String, i32),
+    i64,
+    Result<(EventMetadata, AnyEvent), String>,
+);
+
 pub struct Intake {
     pub pool: PgPool,
     pub codec: Arc<RegistryCodec>,
@@ -72,14 +79,7 @@ impl Intake {
         }
     }
 
-    async fn apply(
-        &self,
-        records: &[(
-            (String, i32),
-            i64,
-            Result<(EventMetadata, AnyEvent), String>,
-        )],
-    ) -> anyhow::Result<HashMap<(String, i32), i64>> {
+    async fn apply(&self, records: &[Consumed]) -> anyhow::Result<HashMap<(String, i32), i64>> {
         let mut tx = self.pool.begin().await?;
         let stored: HashMap<(String, i32), i64> = sqlx::query_as::<_, (String, i32, i64)>(
             "SELECT topic, partition, next_offset FROM saga_offsets ORDER BY topic, partition FOR UPDATE",

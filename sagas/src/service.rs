@@ -24,18 +24,6 @@ pub struct Service {
     workers: usize,
 }
 
-fn authenticator(settings: &Settings) -> anyhow::Result<Arc<Authenticator>> {
-    if let Some(path) = &settings.jwt_public_key_file {
-        let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        return Ok(Arc::new(Authenticator::rs256(&pem)?));
-    }
-    let secret = settings
-        .jwt_secret
-        .clone()
-        .context("JWT_SECRET must be set (the sagas sign their commands)")?;
-    Ok(Arc::new(Authenticator::hs256(secret)))
-}
-
 fn llm(settings: &Settings) -> anyhow::Result<Llm> {
     match settings.llm_provider.as_str() {
         "local" => Ok(Llm::local(LocalBehaviour {
@@ -67,7 +55,10 @@ impl Service {
         projectors::generations::migrate(&pool)
             .await
             .context("migrating projector tables")?;
-        let auth = authenticator(settings)?;
+        let auth = Arc::new(Authenticator::configure(
+            settings.jwt_secret.clone(),
+            settings.jwt_public_key_file.as_deref(),
+        )?);
         let timing = Timing {
             start_deadline: chrono::Duration::seconds(settings.task_start_deadline_seconds),
             completion_deadline: chrono::Duration::seconds(
