@@ -60,15 +60,23 @@ pub struct InProcess {
 }
 
 impl InProcess {
-    /// Creates the two event store tables in `pool`'s (empty) database.
+    /// Creates the two event store tables in `pool`'s (empty) database; with `outbox_trigger`
+    /// (a diagnostic) the command-api's full schema instead, so that every append also fills the
+    /// outbox, claims no idempotency key (none is sent) and notifies, as in the command-api.
     ///
     /// # Errors
     /// When the tables cannot be created.
-    pub async fn prepare(pool: &PgPool) -> anyhow::Result<Self> {
-        sqlx::raw_sql(EVENT_STORE_TABLES)
-            .execute(pool)
-            .await
-            .context("creating the baseline's events and snapshots tables")?;
+    pub async fn prepare(pool: &PgPool, outbox_trigger: bool) -> anyhow::Result<Self> {
+        if outbox_trigger {
+            store::migrate(pool)
+                .await
+                .context("migrating the baseline's database")?;
+        } else {
+            sqlx::raw_sql(EVENT_STORE_TABLES)
+                .execute(pool)
+                .await
+                .context("creating the baseline's events and snapshots tables")?;
+        }
         Ok(Self {
             tasks: Arc::new(framework(pool)),
             agents: Arc::new(framework(pool)),

@@ -56,7 +56,12 @@ async fn measure(args: &BrokerArgs, names: &Names, kafka: &KafkaSettings) -> any
         .await
         .context("creating the probe topics")?;
     let topic = schemas::Topic::Tasks.name(&names.topic_prefix);
-    let probe = PublishProbe::start(&args.brokers, &names.consumer_group, &[topic.clone()])?;
+    let probe = PublishProbe::start(
+        &args.brokers,
+        &names.consumer_group,
+        std::slice::from_ref(&topic),
+        args.fetch_wait_ms,
+    )?;
     let producer = messaging::idempotent_producer(kafka)?;
     let payload = vec![b'x'; PAYLOAD_BYTES];
     let send = |key: &str| {

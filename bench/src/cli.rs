@@ -42,6 +42,18 @@ pub struct CommandsArgs {
     /// Seconds to wait for the consumer to see every committed event after a phase.
     #[arg(long, default_value_t = 120)]
     pub drain_timeout: u64,
+    /// The probe consumer's fetch.wait.max.ms (see docs/benchmarks.md: on Tansu it is added
+    /// to every consumed record's latency).
+    #[arg(long, default_value_t = 1)]
+    pub fetch_wait_ms: u32,
+    /// Diagnostic: run VACUUM ANALYZE on the outbox and events tables every this many seconds,
+    /// standing in for autovacuum where the server has it off (0: never, the default).
+    #[arg(long, default_value_t = 0)]
+    pub vacuum_every: u64,
+    /// Diagnostic: give the baseline the command-api's full schema (outbox trigger with
+    /// pg_notify) instead of the bare events and snapshots tables.
+    #[arg(long)]
+    pub baseline_with_outbox_trigger: bool,
     /// Keep the bench databases and topics afterwards (for inspection).
     #[arg(long)]
     pub keep: bool,
@@ -56,6 +68,9 @@ pub struct BrokerArgs {
     pub rate: u32,
     #[arg(long, env = "KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
     pub brokers: String,
+    /// The probe consumer's fetch.wait.max.ms.
+    #[arg(long, default_value_t = 1)]
+    pub fetch_wait_ms: u32,
     /// Keep the probe's topics afterwards.
     #[arg(long)]
     pub keep: bool,

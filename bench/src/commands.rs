@@ -5,6 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::PgPool;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use crate::baseline::InProcess;
 use crate::cli::CommandsArgs;
@@ -15,6 +16,7 @@ use crate::platform::Platform;
 use crate::report::{self, Drain, Publish};
 use crate::rest::RestClient;
 use crate::stats::Percentiles;
+use crate::vacuum;
 
 /// Runs everything; the databases and topics are removed even when a phase fails.
 ///
@@ -58,8 +60,26 @@ async fn over_http(
     messaging::ensure_topics(&platform.kafka_settings())
         .await
         .context("creating the bench topics")?;
-    let probe = PublishProbe::start(&args.brokers, &names.consumer_group, &names.topics())?;
+    let probe = PublishProbe::start(
+        &args.brokers,
+        &names.consumer_group,
+        &names.topics(),
+        args.fetch_wait_ms,
+    )?;
+    let stop_vacuum = CancellationToken::new();
+    let vacuum = (args.vacuum_every > 0).then(|| {
+        println!(
+            "diagnostic: VACUUM (ANALYZE) outbox and ANALYZE events every {} s",
+            args.vacuum_every
+        );
+        let every = Duration::from_secs(args.vacuum_every);
+        vacuum::spawn(platform.pool.clone(), every, stop_vacuum.clone())
+    });
     let measured = http_phases(args, platform, &probe).await;
+    stop_vacuum.cancel();
+    if let Some(vacuum) = vacuum {
+        let _ = vacuum.await;
+    }
     if probe.unmeasured() > 0 {
         println!(
             "warning: {} records had no readable occurred_at header",
@@ -137,13 +157,18 @@ async fn in_process(
 ) -> anyhow::Result<PhaseResult> {
     let url = isolation::database_url(&args.postgres, &names.baseline_database);
     let pool = isolation::empty_database(&url, max_connections).await?;
-    let executor = InProcess::prepare(&pool).await?;
+    let executor = InProcess::prepare(&pool, args.baseline_with_outbox_trigger).await?;
     let workers = vec![executor; args.clients as usize];
     load::warm_up(&workers).await?;
     let baseline = load::closed_loop(&workers, Duration::from_secs(args.seconds)).await;
+    let schema = if args.baseline_with_outbox_trigger {
+        "WITH the outbox trigger (diagnostic)"
+    } else {
+        "events and snapshots tables only"
+    };
     report::load(
         &format!(
-            "baseline: cqrs-es + postgres-es in process, {} workers, pool of {max_connections}, closed loop",
+            "baseline: cqrs-es + postgres-es in process ({schema}), {} workers, pool of {max_connections}, closed loop",
             args.clients
         ),
         &baseline,

@@ -36,19 +36,22 @@ impl PublishProbe {
     ///
     /// # Errors
     /// When the consumer cannot be created or subscribed.
-    pub fn start(brokers: &str, group: &str, topics: &[String]) -> anyhow::Result<Self> {
+    pub fn start(
+        brokers: &str,
+        group: &str,
+        topics: &[String],
+        fetch_wait_ms: u32,
+    ) -> anyhow::Result<Self> {
         let consumer: StreamConsumer = ClientConfig::new()
             .set("bootstrap.servers", brokers)
             .set("group.id", group)
             .set("auto.offset.reset", "earliest")
             .set("enable.auto.commit", "false")
-            // Ask the broker to answer a fetch as soon as one byte is there, and not to hold an
-            // empty fetch long: the consumer's own polling then adds at most this to a figure.
+            // Tansu answers a fetch only once fetch.wait.max.ms has passed, even when records
+            // arrived meanwhile (librdkafka's default, 500 ms, would dominate every figure):
+            // poll often so that the probe adds little to what it measures.
             .set("fetch.min.bytes", "1")
-            .set(
-                "fetch.wait.max.ms",
-                std::env::var("XFW").unwrap_or("10".into()),
-            )
+            .set("fetch.wait.max.ms", fetch_wait_ms.to_string())
             .create()
             .context("creating the Kafka consumer")?;
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();

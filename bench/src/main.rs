@@ -13,6 +13,7 @@ mod platform;
 mod report;
 mod rest;
 mod stats;
+mod vacuum;
 
 use clap::Parser;
 

@@ -40,18 +40,10 @@ impl Platform {
     /// When any of them cannot start.
     pub async fn start(server: &str, brokers: &str, names: &Names) -> anyhow::Result<Self> {
         let url = isolation::database_url(server, &names.database);
-        let pool = isolation::empty_database(&url, 2).await?;
+        let pool = isolation::empty_database(&url, 3).await?;
         store::migrate(&pool)
             .await
             .context("migrating the event store")?;
-        if std::env::var_os("XPGLOG").is_some() {
-            sqlx::raw_sql(&format!(
-                "ALTER DATABASE {} SET log_min_duration_statement = 0",
-                names.database
-            ))
-            .execute(&pool)
-            .await?;
-        }
 
         let registry_pool = store::connect(&url, 4)
             .await

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{agents, conversations, invoices, tasks};
+use crate::routes::{agents, conversations, invoices, subscriptions, tasks};
 
 struct BearerAuth;
 
@@ -25,6 +25,8 @@ impl Modify for BearerAuth {
         description = "Commands answer with id, version and a consistency token. Send `Idempotency-Key` to make retries safe and `If-Match: <version>` for optimistic concurrency. Errors are application/problem+json (RFC 9457)."),
     paths(
         agents::create, agents::update, agents::deploy, agents::pause, agents::retire,
+        agents::request_deployment, agents::complete_deployment, agents::fail_deployment,
+        subscriptions::activate, subscriptions::reserve, subscriptions::release,
         tasks::create, tasks::assign, tasks::start, tasks::complete, tasks::fail, tasks::cancel,
         conversations::start, conversations::receive, conversations::reply, conversations::close,
         invoices::issue, invoices::pay, invoices::void,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use domain::agent::Agent;
 use domain::conversation::Conversation;
 use domain::invoice::Invoice;
+use domain::subscription::Subscription;
 use domain::task::Task;
 use messaging::BrokerProbe;
 use platform::Authenticator;
@@ -23,6 +24,7 @@ pub struct AppState {
     pub(crate) tasks: Arc<Repository<Task>>,
     pub(crate) conversations: Arc<Repository<Conversation>>,
     pub(crate) invoices: Arc<Repository<Invoice>>,
+    pub(crate) subscriptions: Arc<Repository<Subscription>>,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
                 CONVERSATION_SNAPSHOT_EVERY,
             )),
             invoices: Arc::new(Repository::new(pool.clone())),
+            subscriptions: Arc::new(Repository::new(pool.clone())),
             pool,
             auth,
             probe,

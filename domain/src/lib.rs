@@ -12,6 +12,7 @@ pub mod error;
 pub mod ids;
 pub mod invoice;
 pub mod money;
+pub mod subscription;
 pub mod task;
 pub mod tenant;
 pub mod text;

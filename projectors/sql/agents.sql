@@ -12,6 +12,11 @@ CREATE TABLE agents
     system_prompt text        NOT NULL,
     status        text        NOT NULL,
     deployed_at   timestamptz,
+    -- Set by the deployment workflow.
+    knowledge_base_id        text,
+    widget_embed_code        text,
+    status_before_deployment text,
+    last_deployment_failure  text,
     created_at    timestamptz NOT NULL,
     updated_at    timestamptz NOT NULL,
     version       bigint      NOT NULL

@@ -195,6 +195,8 @@ fn assigned_consumer(
             ),
         )
         .set("enable.auto.commit", "false")
+        // Tansu holds a fetch for the whole wait even when records are there: keep it short.
+        .set("fetch.wait.max.ms", "10")
         .create()?;
     reposition(&consumer, start)?;
     Ok(consumer)

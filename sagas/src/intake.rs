@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use domain::agent::AgentEvent;
 use domain::conversation::ConversationEvent;
 use domain::task::TaskEvent;
 use futures::StreamExt;
@@ -17,7 +18,7 @@ use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 
 use crate::instances::{self, NewSaga};
-use crate::workflows::{conversation_reply, task_execution};
+use crate::workflows::{agent_deployment, conversation_reply, task_execution};
 
 /// A consumed record: partition, offset, and the decoded event or why it did not decode.
 type Consumed = (
@@ -45,12 +46,12 @@ impl Intake {
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", "10000")
+            // Tansu holds a fetch for the whole wait even when records are there: keep it short.
+            .set("fetch.wait.max.ms", "10")
             .create()?;
-        let topics = [
-            Topic::Tasks.name(&self.topic_prefix),
-            Topic::Conversations.name(&self.topic_prefix),
-        ];
-        consumer.subscribe(&[topics[0].as_str(), topics[1].as_str()])?;
+        let topics =
+            [Topic::Agents, Topic::Tasks, Topic::Conversations].map(|t| t.name(&self.topic_prefix));
+        consumer.subscribe(&topics.each_ref().map(String::as_str))?;
         let mut batches = consumer.stream().ready_chunks(200);
         loop {
             let chunk = tokio::select! {
@@ -151,6 +152,17 @@ async fn react(
             .execute(db)
             .await?;
             Ok(())
+        }
+        AnyEvent::Agent(AgentEvent::AgentDeploymentRequested(requested)) => {
+            let saga = NewSaga {
+                saga_type: agent_deployment::TYPE,
+                correlation_id: format!("{}:{}", meta.aggregate_id, requested.deployment),
+                tenant_id: &meta.tenant_id,
+                step: "reserve_slot",
+                data: json!({ "agent_id": meta.aggregate_id, "deployment": requested.deployment }),
+                deadline_at: None,
+            };
+            instances::start(db, saga).await
         }
         AnyEvent::Conversation(ConversationEvent::MessageReceived(message)) => {
             let saga = NewSaga {

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use commands::CommandClient;
 use ports::llm::Llm;
+use ports::provisioning::Provisioner;
 use sqlx::PgPool;
 
 /// Timeouts of the workflows.
@@ -38,6 +39,7 @@ pub struct Context {
     pub pool: PgPool,
     pub commands: CommandClient,
     pub llm: Llm,
+    pub provisioner: Provisioner,
     pub timing: Timing,
 }
 

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::commands::CommandClient;
 use crate::intake::Intake;
 use crate::ports::llm::{Llm, LocalBehaviour};
+use crate::ports::provisioning::Provisioner;
 use crate::settings::Settings;
 use crate::{executor, Context, Timing};
 
@@ -71,6 +72,12 @@ impl Service {
             pool: pool.clone(),
             commands: CommandClient::new(&settings.command_api_url, auth.clone()),
             llm: llm(settings)?,
+            provisioner: match &settings.provisioning_url {
+                Some(url) => Provisioner::http(url),
+                None => Provisioner::Local {
+                    always_fail: settings.local_provisioning_always_fail,
+                },
+            },
             timing,
         };
         let intake = Arc::new(Intake {

@@ -63,6 +63,12 @@ pub struct Settings {
     pub local_llm_always_fail: bool,
     #[arg(long, env = "LOCAL_LLM_LATENCY_MS", default_value_t = 0)]
     pub local_llm_latency_ms: u64,
+    /// A provisioning service; the deterministic local provisioner when absent.
+    #[arg(long, env = "PROVISIONING_URL")]
+    pub provisioning_url: Option<String>,
+    /// Local provisioner: every call fails.
+    #[arg(long, env = "LOCAL_PROVISIONING_ALWAYS_FAIL", default_value_t = false, action = clap::ArgAction::Set)]
+    pub local_provisioning_always_fail: bool,
 }
 
 impl Settings {

@@ -43,7 +43,7 @@ impl Topic {
             "agent" => Ok(Self::Agents),
             "task" => Ok(Self::Tasks),
             "conversation" => Ok(Self::Conversations),
-            "invoice" => Ok(Self::Billing),
+            "invoice" | "subscription" => Ok(Self::Billing),
             other => Err(SchemaError::UnknownAggregateType(other.to_owned())),
         }
     }
@@ -101,10 +101,12 @@ macro_rules! schemas {
 }
 
 schemas! {
-    Agents: AgentCreated, AgentConfigUpdated, AgentDeployed, AgentPaused, AgentRetired;
+    Agents: AgentCreated, AgentConfigUpdated, AgentDeployed, AgentPaused, AgentRetired,
+        AgentDeploymentRequested, AgentDeploymentFailed;
     Tasks: TaskCreated, TaskAssigned, TaskStarted, TaskCompleted, TaskFailed, TaskCancelled;
     Conversations: ConversationStarted, MessageReceived, MessageSent, ConversationClosed;
-    Billing: InvoiceIssued, InvoicePaid, InvoiceVoided;
+    Billing: InvoiceIssued, InvoicePaid, InvoiceVoided,
+        SubscriptionActivated, AgentSlotReserved, AgentSlotReleased;
 }
 
 /// # Errors

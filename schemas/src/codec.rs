@@ -8,6 +8,7 @@ use apache_avro::types::Value;
 use domain::agent::AgentEvent;
 use domain::conversation::ConversationEvent;
 use domain::invoice::InvoiceEvent;
+use domain::subscription::SubscriptionEvent;
 use domain::task::TaskEvent;
 use domain::{Aggregate, Event};
 use serde::de::DeserializeOwned;
@@ -22,6 +23,7 @@ pub enum AnyEvent {
     Task(TaskEvent),
     Conversation(ConversationEvent),
     Invoice(InvoiceEvent),
+    Subscription(SubscriptionEvent),
 }
 
 impl AnyEvent {
@@ -31,6 +33,7 @@ impl AnyEvent {
             Self::Task(e) => e.event_type(),
             Self::Conversation(e) => e.event_type(),
             Self::Invoice(e) => e.event_type(),
+            Self::Subscription(e) => e.event_type(),
         }
     }
 
@@ -40,6 +43,7 @@ impl AnyEvent {
             Self::Task(_) => domain::task::Task::TYPE,
             Self::Conversation(_) => domain::conversation::Conversation::TYPE,
             Self::Invoice(_) => domain::invoice::Invoice::TYPE,
+            Self::Subscription(_) => domain::subscription::Subscription::TYPE,
         }
     }
 
@@ -53,6 +57,7 @@ impl AnyEvent {
             "task" => Self::Task(serde_json::from_value(payload)?),
             "conversation" => Self::Conversation(serde_json::from_value(payload)?),
             "invoice" => Self::Invoice(serde_json::from_value(payload)?),
+            "subscription" => Self::Subscription(serde_json::from_value(payload)?),
             other => return Err(SchemaError::UnknownAggregateType(other.to_owned())),
         })
     }
@@ -64,6 +69,7 @@ impl AnyEvent {
             Self::Task(e) => serde_json::to_value(e)?,
             Self::Conversation(e) => serde_json::to_value(e)?,
             Self::Invoice(e) => serde_json::to_value(e)?,
+            Self::Subscription(e) => serde_json::to_value(e)?,
         };
         match tagged {
             Json::Object(mut map) if map.len() == 1 => {
@@ -132,6 +138,7 @@ pub fn decode_value(value: Value) -> Result<(EventMetadata, AnyEvent), SchemaErr
         "task" => AnyEvent::Task(from_json(&metadata.event_type, tagged)?),
         "conversation" => AnyEvent::Conversation(from_json(&metadata.event_type, tagged)?),
         "invoice" => AnyEvent::Invoice(from_json(&metadata.event_type, tagged)?),
+        "subscription" => AnyEvent::Subscription(from_json(&metadata.event_type, tagged)?),
         other => return Err(SchemaError::UnknownAggregateType(other.to_owned())),
     };
     Ok((metadata, event))

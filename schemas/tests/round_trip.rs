@@ -8,6 +8,7 @@ use domain::agent::{
 };
 use domain::conversation::{Conversation, ConversationCommand};
 use domain::invoice::{Invoice, InvoiceCommand, LineItemInput};
+use domain::subscription::{Subscription, SubscriptionCommand};
 use domain::task::{Task, TaskCommand};
 use domain::{AgentId, Aggregate, TenantId};
 use schemas::{decode_value, encode_value, event_schema, AnyEvent, EventMetadata, EVENT_SCHEMAS};
@@ -39,6 +40,20 @@ fn deployed(n: u128) -> AgentSnapshot {
         agent_id: agent_id(n),
         tenant: Some(TenantId::parse("acme").unwrap()),
         status: AgentStatus::Deployed,
+    }
+}
+
+fn create_agent() -> AgentCommand {
+    AgentCommand::CreateAgent {
+        name: "Bo".into(),
+        industry: "retail".into(),
+        config: AgentConfigInput {
+            provider: "openai".into(),
+            model: "gpt-4o".into(),
+            temperature: 1.0,
+            max_tokens: 100,
+            system_prompt: Some("Hi".into()),
+        },
     }
 }
 
@@ -138,12 +153,45 @@ fn every_event() -> Vec<AnyEvent> {
         .unwrap(),
     );
 
+    let deploying = |last: AgentCommand| {
+        let mut events = run::<Agent>(vec![
+            create_agent(),
+            AgentCommand::RequestAgentDeployment,
+            last,
+        ]);
+        events.split_off(1)
+    };
+    let mut agent = agent;
+    agent.extend(deploying(AgentCommand::CompleteAgentDeployment {
+        knowledge_base_id: "kb-1".into(),
+        widget_embed_code: "<script></script>".into(),
+    }));
+    agent.extend(
+        deploying(AgentCommand::FailAgentDeployment {
+            reason: "quota".into(),
+        })
+        .split_off(1),
+    );
+    let subscription = run::<Subscription>(vec![
+        SubscriptionCommand::ActivateSubscription {
+            plan: "pro".into(),
+            agent_quota: 3,
+        },
+        SubscriptionCommand::ReserveAgentSlot {
+            agent_id: agent_id(1),
+        },
+        SubscriptionCommand::ReleaseAgentSlot {
+            agent_id: agent_id(1),
+        },
+    ]);
+
     agent
         .into_iter()
         .map(AnyEvent::Agent)
         .chain(tasks.into_iter().map(AnyEvent::Task))
         .chain(conversation.into_iter().map(AnyEvent::Conversation))
         .chain(invoices.into_iter().map(AnyEvent::Invoice))
+        .chain(subscription.into_iter().map(AnyEvent::Subscription))
         .collect()
 }
 
@@ -219,6 +267,7 @@ fn stored_json_payloads_read_back_as_events() {
             AnyEvent::Task(e) => serde_json::to_value(e),
             AnyEvent::Conversation(e) => serde_json::to_value(e),
             AnyEvent::Invoice(e) => serde_json::to_value(e),
+            AnyEvent::Subscription(e) => serde_json::to_value(e),
         }
         .unwrap();
         assert_eq!(

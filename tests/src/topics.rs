@@ -60,6 +60,8 @@ pub async fn read_topics(
         )
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
+        // Tansu holds a fetch for the whole wait even when records are there: keep it short.
+        .set("fetch.wait.max.ms", "10")
         .create()
         .expect("consumer");
     let names: Vec<&str> = topics.iter().map(String::as_str).collect();

@@ -219,3 +219,84 @@ pub(crate) async fn retire(
     )
     .await
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CompleteDeployment {
+    knowledge_base_id: String,
+    widget_embed_code: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FailDeployment {
+    reason: String,
+}
+
+/// Starts the deployment workflow (quota check, provisioning) run by the sagas.
+#[utoipa::path(post, path = "/v1/agents/{id}/deployment-requests", tag = "agents",
+    responses((status = 200, body = crate::dispatch::CommandAccepted), (status = 404), (status = 409), (status = 422)))]
+pub(crate) async fn request_deployment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    caller: Commander,
+    preconditions: Preconditions,
+    body: NoBody,
+) -> Result<Response, ApiError> {
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    action(state, &id, request, AgentCommand::RequestAgentDeployment).await
+}
+
+#[utoipa::path(post, path = "/v1/agents/{id}/deployment-completions", request_body = CompleteDeployment, tag = "agents",
+    responses((status = 200, body = crate::dispatch::CommandAccepted), (status = 404), (status = 409), (status = 422)))]
+pub(crate) async fn complete_deployment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    caller: Commander,
+    preconditions: Preconditions,
+    body: CommandBody<CompleteDeployment>,
+) -> Result<Response, ApiError> {
+    let CompleteDeployment {
+        knowledge_base_id,
+        widget_embed_code,
+    } = body.value;
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    let command = AgentCommand::CompleteAgentDeployment {
+        knowledge_base_id,
+        widget_embed_code,
+    };
+    action(state, &id, request, command).await
+}
+
+#[utoipa::path(post, path = "/v1/agents/{id}/deployment-failures", request_body = FailDeployment, tag = "agents",
+    responses((status = 200, body = crate::dispatch::CommandAccepted), (status = 404), (status = 409), (status = 422)))]
+pub(crate) async fn fail_deployment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    caller: Commander,
+    preconditions: Preconditions,
+    body: CommandBody<FailDeployment>,
+) -> Result<Response, ApiError> {
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    action(
+        state,
+        &id,
+        request,
+        AgentCommand::FailAgentDeployment {
+            reason: body.value.reason,
+        },
+    )
+    .await
+}

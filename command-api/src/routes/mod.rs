@@ -4,6 +4,7 @@ pub(crate) mod agents;
 pub(crate) mod conversations;
 mod health;
 pub(crate) mod invoices;
+pub(crate) mod subscriptions;
 pub(crate) mod tasks;
 
 use std::time::Duration;
@@ -25,6 +26,24 @@ pub(crate) fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/v1/agents/{id}/deploy", post(agents::deploy))
         .route("/v1/agents/{id}/pause", post(agents::pause))
         .route("/v1/agents/{id}/retire", post(agents::retire))
+        .route(
+            "/v1/agents/{id}/deployment-requests",
+            post(agents::request_deployment),
+        )
+        .route(
+            "/v1/agents/{id}/deployment-completions",
+            post(agents::complete_deployment),
+        )
+        .route(
+            "/v1/agents/{id}/deployment-failures",
+            post(agents::fail_deployment),
+        )
+        .route("/v1/subscriptions", post(subscriptions::activate))
+        .route("/v1/subscriptions/slots", post(subscriptions::reserve))
+        .route(
+            "/v1/subscriptions/slots/{agent_id}/release",
+            post(subscriptions::release),
+        )
         .route("/v1/tasks", post(tasks::create))
         .route("/v1/tasks/{id}/assign", post(tasks::assign))
         .route("/v1/tasks/{id}/start", post(tasks::start))

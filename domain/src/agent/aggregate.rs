@@ -16,6 +16,8 @@ pub enum AgentStatus {
     #[default]
     Absent,
     Draft,
+    /// A deployment workflow is provisioning it (quota, knowledge base, widget).
+    Deploying,
     Deployed,
     Paused,
     Retired,
@@ -26,6 +28,7 @@ impl AgentStatus {
         match self {
             Self::Absent => "absent",
             Self::Draft => "draft",
+            Self::Deploying => "deploying",
             Self::Deployed => "deployed",
             Self::Paused => "paused",
             Self::Retired => "retired",
@@ -41,6 +44,8 @@ pub struct Agent {
     industry: Option<Industry>,
     config: Option<AgentConfig>,
     deployments: u32,
+    /// Where a failed deployment returns to.
+    before_deployment: Option<AgentStatus>,
 }
 
 impl Agent {
@@ -124,6 +129,13 @@ impl Agent {
         }
     }
 
+    fn check_deployable(&self) -> Result<(), DomainError> {
+        let config = self.config.as_ref().ok_or(DomainError::NotFound)?;
+        config
+            .check_deployable()
+            .map_err(|r| DomainError::field("config.model", r))
+    }
+
     fn refuse(&self, action: &'static str) -> DomainError {
         DomainError::InvalidState {
             action,
@@ -151,7 +163,7 @@ impl Aggregate for Agent {
         tenant: &TenantId,
         command: AgentCommand,
     ) -> Result<Vec<AgentEvent>, DomainError> {
-        use AgentStatus::{Absent, Deployed, Draft, Paused, Retired};
+        use AgentStatus::{Absent, Deployed, Deploying, Draft, Paused, Retired};
         let event = match (self.status, command) {
             (
                 Absent,
@@ -166,21 +178,59 @@ impl Aggregate for Agent {
             (Retired, AgentCommand::UpdateAgentConfig(_)) => return Err(self.refuse("update")),
             (_, AgentCommand::UpdateAgentConfig(patch)) => self.update(patch)?,
             (Draft | Paused, AgentCommand::DeployAgent) => {
-                let config = self.config.as_ref().ok_or(DomainError::NotFound)?;
-                config
-                    .check_deployable()
-                    .map_err(|r| DomainError::field("config.model", r))?;
+                self.check_deployable()?;
                 AgentEvent::AgentDeployed(AgentDeployed {
                     deployment: self.deployments + 1,
+                    knowledge_base_id: None,
+                    widget_embed_code: None,
                 })
             }
             (_, AgentCommand::DeployAgent) => return Err(self.refuse("deploy")),
+            (Draft | Paused, AgentCommand::RequestAgentDeployment) => {
+                self.check_deployable()?;
+                AgentEvent::AgentDeploymentRequested(AgentDeploymentRequested {
+                    deployment: self.deployments + 1,
+                })
+            }
+            (_, AgentCommand::RequestAgentDeployment) => {
+                return Err(self.refuse("request a deployment"))
+            }
+            (
+                Deploying,
+                AgentCommand::CompleteAgentDeployment {
+                    knowledge_base_id,
+                    widget_embed_code,
+                },
+            ) => {
+                let knowledge_base_id = bounded(&knowledge_base_id, 1, 200)
+                    .map_err(|r| DomainError::field("knowledge_base_id", r))?;
+                let widget_embed_code = bounded(&widget_embed_code, 1, 2_000)
+                    .map_err(|r| DomainError::field("widget_embed_code", r))?;
+                AgentEvent::AgentDeployed(AgentDeployed {
+                    deployment: self.deployments + 1,
+                    knowledge_base_id: Some(knowledge_base_id),
+                    widget_embed_code: Some(widget_embed_code),
+                })
+            }
+            (_, AgentCommand::CompleteAgentDeployment { .. }) => {
+                return Err(self.refuse("complete a deployment"))
+            }
+            (Deploying, AgentCommand::FailAgentDeployment { reason: text }) => {
+                let reason =
+                    bounded(&text, 1, 1_000).map_err(|r| DomainError::field("reason", r))?;
+                AgentEvent::AgentDeploymentFailed(AgentDeploymentFailed { reason })
+            }
+            (_, AgentCommand::FailAgentDeployment { .. }) => {
+                return Err(self.refuse("fail a deployment"))
+            }
             (Deployed, AgentCommand::PauseAgent { reason: text }) => {
                 AgentEvent::AgentPaused(AgentPaused {
                     reason: reason(text)?,
                 })
             }
             (_, AgentCommand::PauseAgent { .. }) => return Err(self.refuse("pause")),
+            // Retiring mid-deployment would strand the workflow's quota slot and provisioning.
+            (Deploying, AgentCommand::RetireAgent { .. }) => return Err(self.refuse("retire")),
             (Draft | Deployed | Paused, AgentCommand::RetireAgent { reason: text }) => {
                 AgentEvent::AgentRetired(AgentRetired {
                     reason: reason(text)?,
@@ -207,6 +257,14 @@ impl Aggregate for Agent {
             AgentEvent::AgentDeployed(e) => {
                 self.status = AgentStatus::Deployed;
                 self.deployments = e.deployment;
+                self.before_deployment = None;
+            }
+            AgentEvent::AgentDeploymentRequested(_) => {
+                self.before_deployment = Some(self.status);
+                self.status = AgentStatus::Deploying;
+            }
+            AgentEvent::AgentDeploymentFailed(_) => {
+                self.status = self.before_deployment.take().unwrap_or(AgentStatus::Draft);
             }
             AgentEvent::AgentPaused(_) => self.status = AgentStatus::Paused,
             AgentEvent::AgentRetired(_) => self.status = AgentStatus::Retired,

@@ -42,6 +42,17 @@ pub enum AgentCommand {
     },
     UpdateAgentConfig(AgentConfigPatch),
     DeployAgent,
+    /// Starts the deployment workflow (quota, provisioning) instead of deploying at once.
+    RequestAgentDeployment,
+    /// The workflow provisioned everything: the agent goes live.
+    CompleteAgentDeployment {
+        knowledge_base_id: String,
+        widget_embed_code: String,
+    },
+    /// The workflow undid its steps; the agent returns to where it was.
+    FailAgentDeployment {
+        reason: String,
+    },
     PauseAgent {
         reason: Option<String>,
     },

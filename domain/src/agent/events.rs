@@ -23,6 +23,22 @@ pub struct AgentConfigUpdated {
 pub struct AgentDeployed {
     /// How many times this agent has been deployed, this one included.
     pub deployment: u32,
+    /// Set when the deployment workflow provisioned a knowledge base.
+    #[serde(default)]
+    pub knowledge_base_id: Option<String>,
+    /// Set when the deployment workflow generated the web-chat widget.
+    #[serde(default)]
+    pub widget_embed_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentDeploymentRequested {
+    pub deployment: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentDeploymentFailed {
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +56,8 @@ pub enum AgentEvent {
     AgentCreated(AgentCreated),
     AgentConfigUpdated(AgentConfigUpdated),
     AgentDeployed(AgentDeployed),
+    AgentDeploymentRequested(AgentDeploymentRequested),
+    AgentDeploymentFailed(AgentDeploymentFailed),
     AgentPaused(AgentPaused),
     AgentRetired(AgentRetired),
 }
@@ -50,6 +68,8 @@ impl Event for AgentEvent {
             Self::AgentCreated(_) => "AgentCreated",
             Self::AgentConfigUpdated(_) => "AgentConfigUpdated",
             Self::AgentDeployed(_) => "AgentDeployed",
+            Self::AgentDeploymentRequested(_) => "AgentDeploymentRequested",
+            Self::AgentDeploymentFailed(_) => "AgentDeploymentFailed",
             Self::AgentPaused(_) => "AgentPaused",
             Self::AgentRetired(_) => "AgentRetired",
         }

@@ -13,5 +13,6 @@ pub use catalogue::{ModelSpec, Provider, CATALOGUE};
 pub use commands::{AgentCommand, AgentConfigInput, AgentConfigPatch, AgentSnapshot};
 pub use config::{AgentConfig, AgentName, Industry, MaxTokens, SystemPrompt, Temperature};
 pub use events::{
-    AgentConfigUpdated, AgentCreated, AgentDeployed, AgentEvent, AgentPaused, AgentRetired,
+    AgentConfigUpdated, AgentCreated, AgentDeployed, AgentDeploymentFailed,
+    AgentDeploymentRequested, AgentEvent, AgentPaused, AgentRetired,
 };

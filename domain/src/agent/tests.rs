@@ -30,7 +30,11 @@ fn created() -> AgentEvent {
 }
 
 fn deployed() -> AgentEvent {
-    AgentEvent::AgentDeployed(AgentDeployed { deployment: 1 })
+    AgentEvent::AgentDeployed(AgentDeployed {
+        deployment: 1,
+        knowledge_base_id: None,
+        widget_embed_code: None,
+    })
 }
 
 fn paused() -> AgentEvent {
@@ -205,6 +209,8 @@ fn deploy_from_draft_and_from_paused() {
         .when(AgentCommand::DeployAgent)
         .then_expect_events(vec![AgentEvent::AgentDeployed(AgentDeployed {
             deployment: 2,
+            knowledge_base_id: None,
+            widget_embed_code: None,
         })]);
 }
 
@@ -263,5 +269,100 @@ fn retire_is_terminal() {
         .then_expect_error(DomainError::InvalidState {
             action: "deploy",
             state: "retired",
+        });
+}
+
+fn requested() -> AgentEvent {
+    AgentEvent::AgentDeploymentRequested(AgentDeploymentRequested { deployment: 1 })
+}
+
+#[test]
+fn a_deployment_request_puts_the_agent_in_deploying() {
+    given::<Agent>([created()])
+        .when(AgentCommand::RequestAgentDeployment)
+        .then_expect_events(vec![requested()]);
+    given::<Agent>([created(), requested()])
+        .when(AgentCommand::RequestAgentDeployment)
+        .then_expect_error(DomainError::InvalidState {
+            action: "request a deployment",
+            state: "deploying",
+        });
+    given::<Agent>([created(), requested()])
+        .when(AgentCommand::DeployAgent)
+        .then_expect_error(DomainError::InvalidState {
+            action: "deploy",
+            state: "deploying",
+        });
+    given::<Agent>([created(), requested()])
+        .when(AgentCommand::PauseAgent { reason: None })
+        .then_expect_error(DomainError::InvalidState {
+            action: "pause",
+            state: "deploying",
+        });
+    given::<Agent>([created(), requested()])
+        .when(AgentCommand::RetireAgent { reason: None })
+        .then_expect_error(DomainError::InvalidState {
+            action: "retire",
+            state: "deploying",
+        });
+}
+
+#[test]
+fn completing_a_deployment_records_what_was_provisioned() {
+    let complete = AgentCommand::CompleteAgentDeployment {
+        knowledge_base_id: "kb-1".into(),
+        widget_embed_code: "<script src=\"/widget.js\"></script>".into(),
+    };
+    given::<Agent>([created(), requested()])
+        .when(complete.clone())
+        .then_expect_events(vec![AgentEvent::AgentDeployed(AgentDeployed {
+            deployment: 1,
+            knowledge_base_id: Some("kb-1".into()),
+            widget_embed_code: Some("<script src=\"/widget.js\"></script>".into()),
+        })]);
+    given::<Agent>([created()])
+        .when(complete)
+        .then_expect_error(DomainError::InvalidState {
+            action: "complete a deployment",
+            state: "draft",
+        });
+    given::<Agent>([created(), requested()])
+        .when(AgentCommand::CompleteAgentDeployment {
+            knowledge_base_id: String::new(),
+            widget_embed_code: "x".into(),
+        })
+        .then_expect_invalid_fields(&["knowledge_base_id"]);
+}
+
+#[test]
+fn a_failed_deployment_returns_the_agent_where_it_was() {
+    let failed = AgentEvent::AgentDeploymentFailed(AgentDeploymentFailed {
+        reason: "quota".into(),
+    });
+    given::<Agent>([created(), requested()])
+        .when(AgentCommand::FailAgentDeployment {
+            reason: "quota".into(),
+        })
+        .then_expect_events(vec![failed.clone()]);
+    // Back in draft: it can be requested again, or deployed directly.
+    given::<Agent>([created(), requested(), failed.clone()])
+        .when(AgentCommand::DeployAgent)
+        .then_expect_events(vec![deployed()]);
+    given::<Agent>([
+        created(),
+        deployed(),
+        paused(),
+        AgentEvent::AgentDeploymentRequested(AgentDeploymentRequested { deployment: 2 }),
+        failed,
+    ])
+    .when(AgentCommand::RetireAgent { reason: None })
+    .then_expect_events(vec![AgentEvent::AgentRetired(AgentRetired {
+        reason: None,
+    })]);
+    given::<Agent>([created()])
+        .when(AgentCommand::FailAgentDeployment { reason: "x".into() })
+        .then_expect_error(DomainError::InvalidState {
+            action: "fail a deployment",
+            state: "draft",
         });
 }

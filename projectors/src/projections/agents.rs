@@ -49,8 +49,41 @@ async fn agent(
         AgentEvent::AgentConfigUpdated(e) => {
             update_config(db, id, e.name.as_str(), &e.config, at, version).await?
         }
-        AgentEvent::AgentDeployed(_) => {
-            set_status(db, id, "deployed", Some(at), at, version).await?
+        AgentEvent::AgentDeployed(e) => {
+            set_status(db, id, "deployed", Some(at), at, version).await?;
+            sqlx::query(
+                "UPDATE agents SET knowledge_base_id = coalesce($2, knowledge_base_id),
+                        widget_embed_code = coalesce($3, widget_embed_code) WHERE agent_id = $1",
+            )
+            .bind(id)
+            .bind(&e.knowledge_base_id)
+            .bind(&e.widget_embed_code)
+            .execute(&mut *db)
+            .await?;
+        }
+        AgentEvent::AgentDeploymentRequested(_) => {
+            sqlx::query(
+                "UPDATE agents SET status_before_deployment = status, status = 'deploying', updated_at = $2, version = $3
+                 WHERE agent_id = $1 AND version < $3",
+            )
+            .bind(id)
+            .bind(at)
+            .bind(version)
+            .execute(&mut *db)
+            .await?;
+        }
+        AgentEvent::AgentDeploymentFailed(e) => {
+            sqlx::query(
+                "UPDATE agents SET status = coalesce(status_before_deployment, 'draft'), status_before_deployment = NULL,
+                        last_deployment_failure = $4, updated_at = $2, version = $3
+                 WHERE agent_id = $1 AND version < $3",
+            )
+            .bind(id)
+            .bind(at)
+            .bind(version)
+            .bind(&e.reason)
+            .execute(&mut *db)
+            .await?;
         }
         AgentEvent::AgentPaused(_) => set_status(db, id, "paused", None, at, version).await?,
         AgentEvent::AgentRetired(_) => set_status(db, id, "retired", None, at, version).await?,

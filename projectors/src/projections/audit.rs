@@ -35,6 +35,7 @@ fn event_body(event: &AnyEvent) -> serde_json::Value {
         AnyEvent::Task(e) => serde_json::to_value(e),
         AnyEvent::Conversation(e) => serde_json::to_value(e),
         AnyEvent::Invoice(e) => serde_json::to_value(e),
+        AnyEvent::Subscription(e) => serde_json::to_value(e),
     };
     match tagged {
         Ok(serde_json::Value::Object(mut map)) => {

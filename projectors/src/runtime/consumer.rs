@@ -2,6 +2,7 @@
 //! stored in PostgreSQL, never trusting the group's committed offsets.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, StreamConsumer};
@@ -17,24 +18,44 @@ use crate::{Generation, ProjectorError};
 pub type ProjectionConsumer = StreamConsumer<SeekToStoredOffsets>;
 
 /// Rebalance handling that positions newly assigned partitions at the stored offsets.
+///
+/// librdkafka calls this while the consumer is polled, so it must not wait on I/O: it reads
+/// a copy of the stored offsets that the runner refreshes from PostgreSQL after every batch
+/// and every idle second. A copy a moment stale only starts a partition a little early; the
+/// batch then skips what is below the offsets it reads under lock.
 pub struct SeekToStoredOffsets {
-    pool: PgPool,
+    known: OffsetCache,
     generation: Generation,
 }
+
+/// The runner's latest knowledge of the stored offsets.
+pub type OffsetCache = Arc<Mutex<HashMap<PartitionKey, i64>>>;
 
 impl ClientContext for SeekToStoredOffsets {}
 
 impl SeekToStoredOffsets {
-    /// Reads the stored offsets from inside librdkafka's callback (on a runtime worker thread).
-    fn load(&self) -> Option<HashMap<PartitionKey, i64>> {
-        let handle = tokio::runtime::Handle::try_current().ok()?;
-        if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
-            return None;
-        }
-        tokio::task::block_in_place(|| {
-            handle.block_on(async { stored_offsets(&self.pool, self.generation).await.ok() })
-        })
+    fn load(&self) -> HashMap<PartitionKey, i64> {
+        self.known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
+}
+
+/// Replaces the cached offsets with what PostgreSQL holds now.
+///
+/// # Errors
+/// On database failure.
+pub async fn refresh(
+    cache: &OffsetCache,
+    pool: &PgPool,
+    generation: Generation,
+) -> Result<(), ProjectorError> {
+    let stored = stored_offsets(pool, generation).await?;
+    *cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = stored;
+    Ok(())
 }
 
 impl ConsumerContext for SeekToStoredOffsets {
@@ -46,30 +67,25 @@ impl ConsumerContext for SeekToStoredOffsets {
     ) {
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
-                match self.load() {
-                    Some(stored) => {
-                        let keys: Vec<PartitionKey> = assignment
-                            .elements()
-                            .iter()
-                            .map(|e| PartitionKey {
-                                topic: e.topic().to_owned(),
-                                partition: e.partition(),
-                            })
-                            .collect();
-                        for key in keys {
-                            // No stored offset: nothing applied yet, start at the beginning.
-                            let offset = stored
-                                .get(&key)
-                                .map_or(Offset::Beginning, |next| Offset::Offset(*next));
-                            let _ =
-                                assignment.set_partition_offset(&key.topic, key.partition, offset);
-                        }
+                let stored = self.load();
+                let keys: Vec<PartitionKey> = assignment
+                    .elements()
+                    .iter()
+                    .map(|e| PartitionKey {
+                        topic: e.topic().to_owned(),
+                        partition: e.partition(),
+                    })
+                    .collect();
+                for key in keys {
+                    // Not in the copy: the group's committed offset (never ahead of the stored
+                    // one) or the beginning; the batch skips what was applied.
+                    if let Some(next) = stored.get(&key) {
+                        let _ = assignment.set_partition_offset(
+                            &key.topic,
+                            key.partition,
+                            Offset::Offset(*next),
+                        );
                     }
-                    // Without the stored offsets the group's committed ones (a hint) are used;
-                    // the batch still skips anything below the stored offsets.
-                    None => tracing::warn!(
-                        "stored offsets unavailable at assignment; using committed offsets"
-                    ),
                 }
                 tracing::info!(partitions = assignment.count(), projection = %self.generation.projection, "partitions assigned");
                 if let Err(error) = consumer.assign(assignment) {
@@ -94,15 +110,13 @@ impl ConsumerContext for SeekToStoredOffsets {
 pub fn group_consumer(
     runtime: &Runtime,
     generation: Generation,
+    known: OffsetCache,
 ) -> Result<ProjectionConsumer, ProjectorError> {
     let group = format!(
         "{}.projector.{}.g{}",
         runtime.topic_prefix, generation.projection, generation.number
     );
-    let context = SeekToStoredOffsets {
-        pool: runtime.pool.clone(),
-        generation,
-    };
+    let context = SeekToStoredOffsets { known, generation };
     let consumer: ProjectionConsumer = ClientConfig::new()
         .set("bootstrap.servers", &runtime.brokers)
         .set("group.id", &group)
@@ -111,6 +125,8 @@ pub fn group_consumer(
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "1000")
+        // Tansu holds a fetch for the whole wait even when records are there: keep it short.
+        .set("fetch.wait.max.ms", "10")
         .set("topic.metadata.refresh.interval.ms", "5000")
         .create_with_context(context)?;
     let names: Vec<String> = topics(generation.projection)

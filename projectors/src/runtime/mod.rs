@@ -7,7 +7,7 @@ mod dead_letters;
 mod offsets;
 
 pub use batch::{apply_batch, apply_record, BatchOutcome, Inbound};
-pub use consumer::{group_consumer, ProjectionConsumer};
+pub use consumer::{group_consumer, refresh, OffsetCache, ProjectionConsumer};
 pub use dead_letters::{forward_pending, DeadLetter};
 pub use offsets::{stored_offsets, PartitionKey};
 
@@ -57,7 +57,9 @@ pub async fn run_live(
     generation: Generation,
     shutdown: &CancellationToken,
 ) -> Result<Stopped, ProjectorError> {
-    let consumer = group_consumer(runtime, generation)?;
+    let known = OffsetCache::default();
+    refresh(&known, &runtime.pool, generation).await?;
+    let consumer = group_consumer(runtime, generation, known.clone())?;
     forward_pending(runtime, generation.projection).await?;
     let mut batches = consumer.stream().ready_chunks(MAX_BATCH);
     tracing::info!(projection = %generation.projection, generation = generation.number, "projection running");
@@ -79,9 +81,11 @@ pub async fn run_live(
             inbound.push(Inbound::from_message(&message?));
         }
         if inbound.is_empty() {
+            refresh(&known, &runtime.pool, generation).await?;
             continue;
         }
         let outcome = apply_batch(runtime, generation, &inbound, None).await?;
+        refresh(&known, &runtime.pool, generation).await?;
         runtime.metrics.record(generation.projection, &outcome);
         commit_hint(&consumer, &outcome)?;
         if outcome.dead_letters > 0 {

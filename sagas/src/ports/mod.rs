@@ -3,3 +3,4 @@
 //! injected by configuration.
 
 pub mod llm;
+pub mod provisioning;

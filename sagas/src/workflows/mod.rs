@@ -1,6 +1,7 @@
 //! The workflows. Each step does one thing (a command or a port call) and says what comes next;
 //! the executor persists that, retries transient failures and runs compensations.
 
+pub mod agent_deployment;
 pub mod conversation_reply;
 pub mod task_execution;
 
@@ -50,6 +51,7 @@ pub enum Deadline {
 pub async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Action>, Transition) {
     match saga.saga_type.as_str() {
         task_execution::TYPE => task_execution::run_step(context, saga).await,
+        agent_deployment::TYPE => agent_deployment::run_step(context, saga).await,
         conversation_reply::TYPE => conversation_reply::run_step(context, saga).await,
         other => (
             Vec::new(),
@@ -65,6 +67,7 @@ pub async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Action>, T
 pub fn on_exhausted(saga: &SagaInstance, error: &str) -> Transition {
     match saga.saga_type.as_str() {
         task_execution::TYPE => task_execution::on_exhausted(saga, error),
+        agent_deployment::TYPE => agent_deployment::on_exhausted(saga, error),
         _ => Transition::Finish {
             status: "parked",
             data: saga.data.clone(),

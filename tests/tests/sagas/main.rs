@@ -1,6 +1,7 @@
 //! Saga scenarios: workflows end in the expected terminal state with exactly one command per
 //! step, survive SIGKILL, and keep their deadlines across restarts.
 
+mod agent_deployment;
 mod conversation_reply;
 mod support;
 mod task_execution;

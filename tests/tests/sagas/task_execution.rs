@@ -65,7 +65,7 @@ async fn llm_failures_retry_then_fail_the_task() {
         log.iter()
             .filter(|(a, o)| a == "llm" && o == "transient")
             .count(),
-        3,
+        5,
         "{log:?}"
     );
 }

@@ -1,0 +1,39 @@
+//! Facts about subscriptions.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AgentId, Event, TenantId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionActivated {
+    pub tenant_id: TenantId,
+    pub plan: String,
+    pub agent_quota: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentSlotReserved {
+    pub agent_id: AgentId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentSlotReleased {
+    pub agent_id: AgentId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SubscriptionEvent {
+    SubscriptionActivated(SubscriptionActivated),
+    AgentSlotReserved(AgentSlotReserved),
+    AgentSlotReleased(AgentSlotReleased),
+}
+
+impl Event for SubscriptionEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            Self::SubscriptionActivated(_) => "SubscriptionActivated",
+            Self::AgentSlotReserved(_) => "AgentSlotReserved",
+            Self::AgentSlotReleased(_) => "AgentSlotReleased",
+        }
+    }
+}
