@@ -40,12 +40,18 @@ impl OutboxBatch {
     /// On database failure.
     pub async fn oldest(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
         Ok(sqlx::query_as(
+            // The batch comes from the outbox's primary key, then each event by the events'
+            // primary key: a plan that stays fast without table statistics (a plain join
+            // turned into a hash join over all events when autovacuum never ran).
             "SELECT o.id, o.aggregate_type, o.aggregate_id, o.sequence, e.event_type,
                     e.event_version, e.payload, e.metadata, o.enqueued_at
-             FROM outbox o
-             JOIN events e USING (aggregate_type, aggregate_id, sequence)
-             ORDER BY o.id
-             LIMIT $1",
+             FROM (SELECT * FROM outbox ORDER BY id LIMIT $1) o
+             CROSS JOIN LATERAL (
+                 SELECT event_type, event_version, payload, metadata FROM events
+                 WHERE aggregate_type = o.aggregate_type AND aggregate_id = o.aggregate_id
+                   AND sequence = o.sequence
+             ) e
+             ORDER BY o.id",
         )
         .bind(limit)
         .fetch_all(&self.pool)
