@@ -3,5 +3,6 @@
 
 mod agent_deployment;
 mod conversation_reply;
+mod operator_api;
 mod support;
 mod task_execution;
