@@ -26,10 +26,10 @@ impl Modify for BearerAuth {
     paths(
         agents::create, agents::update, agents::deploy, agents::pause, agents::retire,
         agents::request_deployment, agents::complete_deployment, agents::fail_deployment,
-        subscriptions::activate, subscriptions::reserve, subscriptions::release,
+        subscriptions::activate, subscriptions::reserve, subscriptions::release, subscriptions::close_period,
         tasks::create, tasks::assign, tasks::start, tasks::complete, tasks::fail, tasks::cancel,
         conversations::start, conversations::receive, conversations::reply, conversations::close,
-        invoices::issue, invoices::pay, invoices::void,
+        invoices::issue, invoices::pay, invoices::void, invoices::overdue,
     ),
     security(("bearer" = [])),
     modifiers(&BearerAuth)

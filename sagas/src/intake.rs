@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use domain::agent::AgentEvent;
 use domain::conversation::ConversationEvent;
+use domain::invoice::InvoiceEvent;
+use domain::subscription::SubscriptionEvent;
 use domain::task::TaskEvent;
 use futures::StreamExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -18,7 +20,7 @@ use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 
 use crate::instances::{self, NewSaga};
-use crate::workflows::{agent_deployment, conversation_reply, task_execution};
+use crate::workflows::{agent_deployment, billing_cycle, conversation_reply, task_execution};
 
 /// A consumed record: partition, offset, and the decoded event or why it did not decode.
 type Consumed = (
@@ -49,8 +51,13 @@ impl Intake {
             // Tansu holds a fetch for the whole wait even when records are there: keep it short.
             .set("fetch.wait.max.ms", "10")
             .create()?;
-        let topics =
-            [Topic::Agents, Topic::Tasks, Topic::Conversations].map(|t| t.name(&self.topic_prefix));
+        let topics = [
+            Topic::Agents,
+            Topic::Tasks,
+            Topic::Conversations,
+            Topic::Billing,
+        ]
+        .map(|t| t.name(&self.topic_prefix));
         consumer.subscribe(&topics.each_ref().map(String::as_str))?;
         let mut batches = consumer.stream().ready_chunks(200);
         loop {
@@ -160,6 +167,42 @@ async fn react(
                 tenant_id: &meta.tenant_id,
                 step: "reserve_slot",
                 data: json!({ "agent_id": meta.aggregate_id, "deployment": requested.deployment }),
+                deadline_at: None,
+            };
+            instances::start(db, saga).await
+        }
+        AnyEvent::Subscription(SubscriptionEvent::BillingPeriodClosed(closed)) => {
+            let (start, end) = (
+                closed.period.start.to_string(),
+                closed.period.end.to_string(),
+            );
+            let saga = NewSaga {
+                saga_type: billing_cycle::TYPE,
+                correlation_id: format!("{}:{start}", meta.aggregate_id),
+                tenant_id: &meta.tenant_id,
+                step: "issue",
+                data: json!({ "period_start": start, "period_end": end }),
+                deadline_at: None,
+            };
+            instances::start(db, saga).await
+        }
+        // A payment of an invoice whose billing saga paused the agents: resume them.
+        AnyEvent::Invoice(InvoiceEvent::InvoicePaid(_)) => {
+            let paused: Option<serde_json::Value> = sqlx::query_scalar(
+                "SELECT data -> 'agents' FROM saga_instances
+                 WHERE saga_type = $1 AND status = 'compensated' AND data ->> 'invoice_id' = $2",
+            )
+            .bind(billing_cycle::TYPE)
+            .bind(meta.aggregate_id.to_string())
+            .fetch_optional(&mut *db)
+            .await?;
+            let Some(agents) = paused else { return Ok(()) };
+            let saga = NewSaga {
+                saga_type: billing_cycle::RECOVERY,
+                correlation_id: meta.aggregate_id.to_string(),
+                tenant_id: &meta.tenant_id,
+                step: "resume_agents",
+                data: json!({ "invoice_id": meta.aggregate_id, "agents": agents }),
                 deadline_at: None,
             };
             instances::start(db, saga).await

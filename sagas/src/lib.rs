@@ -18,8 +18,10 @@ use std::time::Duration;
 
 use commands::CommandClient;
 use ports::llm::Llm;
+use ports::payments::Payments;
 use ports::provisioning::Provisioner;
 use sqlx::PgPool;
+use workflows::billing_cycle::Prices;
 
 /// Timeouts of the workflows.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +42,8 @@ pub struct Context {
     pub commands: CommandClient,
     pub llm: Llm,
     pub provisioner: Provisioner,
+    pub payments: Payments,
+    pub prices: Prices,
     pub timing: Timing,
 }
 

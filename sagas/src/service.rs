@@ -13,8 +13,10 @@ use tokio_util::sync::CancellationToken;
 use crate::commands::CommandClient;
 use crate::intake::Intake;
 use crate::ports::llm::{Llm, LocalBehaviour};
+use crate::ports::payments::Payments;
 use crate::ports::provisioning::Provisioner;
 use crate::settings::Settings;
+use crate::workflows::billing_cycle::Prices;
 use crate::{executor, Context, Timing};
 
 pub struct Service {
@@ -72,6 +74,18 @@ impl Service {
             pool: pool.clone(),
             commands: CommandClient::new(&settings.command_api_url, auth.clone()),
             llm: llm(settings)?,
+            payments: match &settings.payments_url {
+                Some(url) => Payments::http(url, &settings.payments_api_key),
+                None => Payments::Local {
+                    decline_all: settings.local_payments_decline_all,
+                },
+            },
+            prices: Prices {
+                currency: settings.billing_currency.clone(),
+                base_fee_minor: settings.billing_base_fee_minor,
+                per_message_minor: settings.billing_per_message_minor,
+                per_completed_task_minor: settings.billing_per_completed_task_minor,
+            },
             provisioner: match &settings.provisioning_url {
                 Some(url) => Provisioner::http(url),
                 None => Provisioner::Local {

@@ -69,6 +69,27 @@ pub struct Settings {
     /// Local provisioner: every call fails.
     #[arg(long, env = "LOCAL_PROVISIONING_ALWAYS_FAIL", default_value_t = false, action = clap::ArgAction::Set)]
     pub local_provisioning_always_fail: bool,
+    /// A payment gateway; the local one (approves everything) when absent.
+    #[arg(long, env = "PAYMENTS_URL")]
+    pub payments_url: Option<String>,
+    #[arg(
+        long,
+        env = "PAYMENTS_API_KEY",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub payments_api_key: String,
+    /// Local gateway: declines every charge.
+    #[arg(long, env = "LOCAL_PAYMENTS_DECLINE_ALL", default_value_t = false, action = clap::ArgAction::Set)]
+    pub local_payments_decline_all: bool,
+    #[arg(long, env = "BILLING_CURRENCY", default_value = "EUR")]
+    pub billing_currency: String,
+    #[arg(long, env = "BILLING_BASE_FEE_MINOR", default_value_t = 4_900)]
+    pub billing_base_fee_minor: i64,
+    #[arg(long, env = "BILLING_PER_MESSAGE_MINOR", default_value_t = 2)]
+    pub billing_per_message_minor: i64,
+    #[arg(long, env = "BILLING_PER_COMPLETED_TASK_MINOR", default_value_t = 10)]
+    pub billing_per_completed_task_minor: i64,
 }
 
 impl Settings {

@@ -105,8 +105,8 @@ schemas! {
         AgentDeploymentRequested, AgentDeploymentFailed;
     Tasks: TaskCreated, TaskAssigned, TaskStarted, TaskCompleted, TaskFailed, TaskCancelled;
     Conversations: ConversationStarted, MessageReceived, MessageSent, ConversationClosed;
-    Billing: InvoiceIssued, InvoicePaid, InvoiceVoided,
-        SubscriptionActivated, AgentSlotReserved, AgentSlotReleased;
+    Billing: InvoiceIssued, InvoicePaid, InvoiceVoided, InvoiceOverdue,
+        SubscriptionActivated, AgentSlotReserved, AgentSlotReleased, BillingPeriodClosed;
 }
 
 /// # Errors

@@ -144,6 +144,16 @@ fn every_event() -> Vec<AnyEvent> {
     ]);
     invoices.push(
         run::<Invoice>(vec![
+            issue.clone(),
+            InvoiceCommand::MarkInvoiceOverdue {
+                reason: "declined".into(),
+            },
+        ])
+        .pop()
+        .unwrap(),
+    );
+    invoices.push(
+        run::<Invoice>(vec![
             issue,
             InvoiceCommand::VoidInvoice {
                 reason: "dup".into(),
@@ -182,6 +192,10 @@ fn every_event() -> Vec<AnyEvent> {
         },
         SubscriptionCommand::ReleaseAgentSlot {
             agent_id: agent_id(1),
+        },
+        SubscriptionCommand::CloseBillingPeriod {
+            period_start: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+            period_end: NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
         },
     ]);
 

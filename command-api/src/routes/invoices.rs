@@ -175,3 +175,35 @@ pub(crate) async fn void(
     )
     .await
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MarkOverdue {
+    reason: String,
+}
+
+/// Used by the billing saga when charging failed after retries.
+#[utoipa::path(post, path = "/v1/invoices/{id}/overdue", request_body = MarkOverdue, tag = "invoices",
+    responses((status = 200, body = crate::dispatch::CommandAccepted), (status = 404), (status = 409), (status = 422)))]
+pub(crate) async fn overdue(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    caller: Commander,
+    preconditions: Preconditions,
+    body: CommandBody<MarkOverdue>,
+) -> Result<Response, ApiError> {
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    action(
+        state,
+        &id,
+        request,
+        InvoiceCommand::MarkInvoiceOverdue {
+            reason: body.value.reason,
+        },
+    )
+    .await
+}

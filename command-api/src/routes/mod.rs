@@ -41,6 +41,11 @@ pub(crate) fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/v1/subscriptions", post(subscriptions::activate))
         .route("/v1/subscriptions/slots", post(subscriptions::reserve))
         .route(
+            "/v1/subscriptions/billing-periods",
+            post(subscriptions::close_period),
+        )
+        .route("/v1/invoices/{id}/overdue", post(invoices::overdue))
+        .route(
             "/v1/subscriptions/slots/{agent_id}/release",
             post(subscriptions::release),
         )

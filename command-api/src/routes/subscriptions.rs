@@ -115,3 +115,42 @@ pub(crate) async fn release(
     )
     .await
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CloseBillingPeriod {
+    #[schema(value_type = String, format = Date)]
+    period_start: chrono::NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    period_end: chrono::NaiveDate,
+}
+
+/// Closes a billing period; the billing saga invoices it from the recorded usage and charges it.
+#[utoipa::path(post, path = "/v1/subscriptions/billing-periods", request_body = CloseBillingPeriod, tag = "subscriptions",
+    responses((status = 200, body = crate::dispatch::CommandAccepted), (status = 404), (status = 422)))]
+pub(crate) async fn close_period(
+    State(state): State<AppState>,
+    caller: Commander,
+    preconditions: Preconditions,
+    body: CommandBody<CloseBillingPeriod>,
+) -> Result<Response, ApiError> {
+    let CloseBillingPeriod {
+        period_start,
+        period_end,
+    } = body.value;
+    let request = CommandRequest {
+        caller,
+        preconditions,
+        request_hash: body.request_hash,
+    };
+    run(
+        &state,
+        request,
+        SubscriptionCommand::CloseBillingPeriod {
+            period_start,
+            period_end,
+        },
+        Outcome::Changed,
+    )
+    .await
+}

@@ -34,6 +34,10 @@ pub enum InvoiceCommand {
     VoidInvoice {
         reason: String,
     },
+    /// The payment failed after retries.
+    MarkInvoiceOverdue {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -42,6 +46,8 @@ enum Status {
     #[default]
     Absent,
     Issued,
+    /// Payment failed: still outstanding, and the tenant's agents are paused until it is paid.
+    Overdue,
     Paid,
     Voided,
 }
@@ -51,6 +57,7 @@ impl Status {
         match self {
             Self::Absent => "absent",
             Self::Issued => "issued",
+            Self::Overdue => "overdue",
             Self::Paid => "paid",
             Self::Voided => "voided",
         }
@@ -210,7 +217,7 @@ impl Aggregate for Invoice {
             (_, InvoiceCommand::IssueInvoice { .. }) => return Err(DomainError::AlreadyExists),
             (Status::Absent, _) => return Err(DomainError::NotFound),
             (
-                Status::Issued,
+                Status::Issued | Status::Overdue,
                 InvoiceCommand::RecordPayment {
                     amount_minor,
                     currency,
@@ -226,6 +233,14 @@ impl Aggregate for Invoice {
                 InvoiceEvent::InvoiceVoided(InvoiceVoided { reason })
             }
             (_, InvoiceCommand::VoidInvoice { .. }) => return Err(self.refuse("void")),
+            (Status::Issued, InvoiceCommand::MarkInvoiceOverdue { reason }) => {
+                let reason =
+                    bounded(&reason, 1, 1_000).map_err(|e| DomainError::field("reason", e))?;
+                InvoiceEvent::InvoiceOverdue(InvoiceOverdue { reason })
+            }
+            (_, InvoiceCommand::MarkInvoiceOverdue { .. }) => {
+                return Err(self.refuse("mark overdue"))
+            }
         };
         Ok(vec![event])
     }
@@ -243,6 +258,7 @@ impl Aggregate for Invoice {
                 self.outstanding = Some(MinorUnits::ZERO);
             }
             InvoiceEvent::InvoiceVoided(_) => self.status = Status::Voided,
+            InvoiceEvent::InvoiceOverdue(_) => self.status = Status::Overdue,
         }
     }
 }

@@ -44,10 +44,16 @@ pub struct InvoiceVoided {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceOverdue {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InvoiceEvent {
     InvoiceIssued(InvoiceIssued),
     InvoicePaid(InvoicePaid),
     InvoiceVoided(InvoiceVoided),
+    InvoiceOverdue(InvoiceOverdue),
 }
 
 impl Event for InvoiceEvent {
@@ -56,6 +62,7 @@ impl Event for InvoiceEvent {
             Self::InvoiceIssued(_) => "InvoiceIssued",
             Self::InvoicePaid(_) => "InvoicePaid",
             Self::InvoiceVoided(_) => "InvoiceVoided",
+            Self::InvoiceOverdue(_) => "InvoiceOverdue",
         }
     }
 }

@@ -7,5 +7,6 @@ mod tests;
 
 pub use aggregate::{Invoice, InvoiceCommand, LineItemInput};
 pub use events::{
-    BillingPeriod, InvoiceEvent, InvoiceIssued, InvoicePaid, InvoiceVoided, LineItem,
+    BillingPeriod, InvoiceEvent, InvoiceIssued, InvoiceOverdue, InvoicePaid, InvoiceVoided,
+    LineItem,
 };

@@ -208,3 +208,34 @@ fn missing_or_foreign_invoices_are_not_found() {
         .when(pay(17_100))
         .then_expect_error(DomainError::NotFound);
 }
+
+#[test]
+fn an_unpaid_invoice_goes_overdue_and_can_still_be_paid() {
+    let overdue = InvoiceEvent::InvoiceOverdue(InvoiceOverdue {
+        reason: "card declined".into(),
+    });
+    given::<Invoice>([issued()])
+        .when(InvoiceCommand::MarkInvoiceOverdue {
+            reason: "card declined".into(),
+        })
+        .then_expect_events(vec![overdue.clone()]);
+    given::<Invoice>([issued(), overdue.clone()])
+        .when(pay(17_100))
+        .then_expect_events(vec![paid()]);
+    given::<Invoice>([issued(), overdue])
+        .when(InvoiceCommand::MarkInvoiceOverdue {
+            reason: "again".into(),
+        })
+        .then_expect_error(DomainError::InvalidState {
+            action: "mark overdue",
+            state: "overdue",
+        });
+    given::<Invoice>([issued(), paid()])
+        .when(InvoiceCommand::MarkInvoiceOverdue {
+            reason: "late".into(),
+        })
+        .then_expect_error(DomainError::InvalidState {
+            action: "mark overdue",
+            state: "paid",
+        });
+}

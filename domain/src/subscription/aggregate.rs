@@ -4,11 +4,13 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::events::*;
 use crate::error::Violations;
+use crate::invoice::BillingPeriod;
 use crate::text::bounded;
 use crate::{AgentId, Aggregate, DomainError, TenantId};
 
@@ -37,9 +39,21 @@ impl fmt::Display for SubscriptionId {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubscriptionCommand {
-    ActivateSubscription { plan: String, agent_quota: u32 },
-    ReserveAgentSlot { agent_id: AgentId },
-    ReleaseAgentSlot { agent_id: AgentId },
+    ActivateSubscription {
+        plan: String,
+        agent_quota: u32,
+    },
+    ReserveAgentSlot {
+        agent_id: AgentId,
+    },
+    ReleaseAgentSlot {
+        agent_id: AgentId,
+    },
+    /// Ends a billing period; the billing saga invoices it.
+    CloseBillingPeriod {
+        period_start: NaiveDate,
+        period_end: NaiveDate,
+    },
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -47,6 +61,7 @@ pub struct Subscription {
     tenant: Option<TenantId>,
     agent_quota: u32,
     slots: BTreeSet<AgentId>,
+    last_closed_end: Option<NaiveDate>,
 }
 
 impl Aggregate for Subscription {
@@ -97,6 +112,32 @@ impl Aggregate for Subscription {
                 }
                 SubscriptionEvent::AgentSlotReserved(AgentSlotReserved { agent_id })
             }
+            (
+                true,
+                SubscriptionCommand::CloseBillingPeriod {
+                    period_start,
+                    period_end,
+                },
+            ) => {
+                if period_end < period_start {
+                    return Err(DomainError::field(
+                        "period_end",
+                        "must not be before period_start",
+                    ));
+                }
+                if let Some(last) = self.last_closed_end.filter(|last| period_start <= *last) {
+                    return Err(DomainError::field(
+                        "period_start",
+                        format!("must be after the last closed period, which ended {last}"),
+                    ));
+                }
+                SubscriptionEvent::BillingPeriodClosed(BillingPeriodClosed {
+                    period: BillingPeriod {
+                        start: period_start,
+                        end: period_end,
+                    },
+                })
+            }
             (true, SubscriptionCommand::ReleaseAgentSlot { agent_id }) => {
                 if !self.slots.contains(&agent_id) {
                     return Err(DomainError::InvalidState {
@@ -122,6 +163,7 @@ impl Aggregate for Subscription {
             SubscriptionEvent::AgentSlotReleased(e) => {
                 self.slots.remove(&e.agent_id);
             }
+            SubscriptionEvent::BillingPeriodClosed(e) => self.last_closed_end = Some(e.period.end),
         }
     }
 }

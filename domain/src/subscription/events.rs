@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::invoice::BillingPeriod;
 use crate::{AgentId, Event, TenantId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,10 +23,16 @@ pub struct AgentSlotReleased {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingPeriodClosed {
+    pub period: BillingPeriod,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SubscriptionEvent {
     SubscriptionActivated(SubscriptionActivated),
     AgentSlotReserved(AgentSlotReserved),
     AgentSlotReleased(AgentSlotReleased),
+    BillingPeriodClosed(BillingPeriodClosed),
 }
 
 impl Event for SubscriptionEvent {
@@ -34,6 +41,7 @@ impl Event for SubscriptionEvent {
             Self::SubscriptionActivated(_) => "SubscriptionActivated",
             Self::AgentSlotReserved(_) => "AgentSlotReserved",
             Self::AgentSlotReleased(_) => "AgentSlotReleased",
+            Self::BillingPeriodClosed(_) => "BillingPeriodClosed",
         }
     }
 }

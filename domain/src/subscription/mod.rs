@@ -7,4 +7,7 @@ mod events;
 mod tests;
 
 pub use aggregate::{Subscription, SubscriptionCommand, SubscriptionId};
-pub use events::{AgentSlotReleased, AgentSlotReserved, SubscriptionActivated, SubscriptionEvent};
+pub use events::{
+    AgentSlotReleased, AgentSlotReserved, BillingPeriodClosed, SubscriptionActivated,
+    SubscriptionEvent,
+};

@@ -86,3 +86,30 @@ fn a_released_slot_can_be_reserved_again() {
         .when(SubscriptionCommand::ReserveAgentSlot { agent_id: agent(1) })
         .then_expect_error(DomainError::NotFound);
 }
+
+#[test]
+fn billing_periods_close_in_order_without_overlap() {
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+    let close = |start, end| SubscriptionCommand::CloseBillingPeriod {
+        period_start: day(start),
+        period_end: day(end),
+    };
+    let closed = SubscriptionEvent::BillingPeriodClosed(BillingPeriodClosed {
+        period: crate::invoice::BillingPeriod {
+            start: day(1),
+            end: day(15),
+        },
+    });
+    given::<Subscription>([activated(1)])
+        .when(close(1, 15))
+        .then_expect_events(vec![closed.clone()]);
+    given::<Subscription>([activated(1), closed.clone()])
+        .when(close(10, 31))
+        .then_expect_invalid_fields(&["period_start"]);
+    given::<Subscription>([activated(1), closed])
+        .when(close(20, 16))
+        .then_expect_invalid_fields(&["period_end"]);
+    given::<Subscription>([])
+        .when(close(1, 2))
+        .then_expect_error(DomainError::NotFound);
+}

@@ -46,6 +46,13 @@ pub(super) async fn apply(
             .execute(db)
             .await?;
         }
+        InvoiceEvent::InvoiceOverdue(_) => {
+            sqlx::query("UPDATE invoices SET status = 'overdue', version = $2 WHERE invoice_id = $1 AND version < $2")
+                .bind(id)
+                .bind(version)
+                .execute(db)
+                .await?;
+        }
         InvoiceEvent::InvoiceVoided(e) => {
             sqlx::query(
                 "UPDATE invoices SET status = 'voided', voided_at = $2, void_reason = $3, version = $4

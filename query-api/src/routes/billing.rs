@@ -50,7 +50,7 @@ pub(crate) async fn list(
     let status = checks.optional(
         "status",
         params.status.as_deref(),
-        one_of(&["issued", "paid", "voided"]),
+        one_of(&["issued", "overdue", "paid", "voided"]),
     );
     let currency = checks.optional("currency", params.currency.as_deref(), Currency::parse);
     let after = checks.cursor(params.cursor.as_deref(), TAG);

@@ -94,7 +94,7 @@ pub(crate) async fn totals(
 ) -> Result<Vec<CurrencyTotals>, sqlx::Error> {
     sqlx::query_as(
         "SELECT currency,
-                COALESCE(SUM(total_minor) FILTER (WHERE status = 'issued'), 0)::bigint
+                COALESCE(SUM(total_minor) FILTER (WHERE status IN ('issued', 'overdue')), 0)::bigint
                     AS outstanding_minor,
                 COALESCE(SUM(total_minor) FILTER (WHERE status = 'paid'), 0)::bigint AS paid_minor
          FROM invoices

@@ -3,4 +3,5 @@
 //! injected by configuration.
 
 pub mod llm;
+pub mod payments;
 pub mod provisioning;

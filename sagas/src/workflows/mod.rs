@@ -2,6 +2,7 @@
 //! the executor persists that, retries transient failures and runs compensations.
 
 pub mod agent_deployment;
+pub mod billing_cycle;
 pub mod conversation_reply;
 pub mod task_execution;
 
@@ -52,6 +53,9 @@ pub async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Action>, T
     match saga.saga_type.as_str() {
         task_execution::TYPE => task_execution::run_step(context, saga).await,
         agent_deployment::TYPE => agent_deployment::run_step(context, saga).await,
+        billing_cycle::TYPE | billing_cycle::RECOVERY => {
+            billing_cycle::run_step(context, saga).await
+        }
         conversation_reply::TYPE => conversation_reply::run_step(context, saga).await,
         other => (
             Vec::new(),
@@ -68,6 +72,7 @@ pub fn on_exhausted(saga: &SagaInstance, error: &str) -> Transition {
     match saga.saga_type.as_str() {
         task_execution::TYPE => task_execution::on_exhausted(saga, error),
         agent_deployment::TYPE => agent_deployment::on_exhausted(saga, error),
+        billing_cycle::TYPE => billing_cycle::on_exhausted(saga, error),
         _ => Transition::Finish {
             status: "parked",
             data: saga.data.clone(),

@@ -2,6 +2,7 @@
 //! step, survive SIGKILL, and keep their deadlines across restarts.
 
 mod agent_deployment;
+mod billing_cycle;
 mod conversation_reply;
 mod operator_api;
 mod support;
