@@ -46,3 +46,85 @@ async fn a_customer_message_gets_one_reply() {
         "{log:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reply_the_llm_cannot_give_parks_visibly_and_sends_nothing() {
+    let world = World::start("sagareplyfail").await;
+    let agent = world.deployed_agent().await;
+    let mut settings = world.saga_settings();
+    settings.local_llm_always_fail = true;
+    world.run_sagas(settings).await;
+    let (_, conversation) = world
+        .platform
+        .post(
+            "acme",
+            "/v1/conversations",
+            json!({ "agent_id": agent, "channel": "web", "customer_ref": "c-9" }),
+        )
+        .await;
+    let id = conversation["id"].as_str().unwrap().to_owned();
+    world
+        .platform
+        .post(
+            "acme",
+            &format!("/v1/conversations/{id}/messages"),
+            json!({ "text": "Hello?" }),
+        )
+        .await;
+    assert_eq!(
+        world
+            .saga_outcome(&format!("{id}:1"), Duration::from_secs(60))
+            .await
+            .0,
+        "parked"
+    );
+    assert_eq!(
+        world.events_of(&id).await,
+        ["ConversationStarted", "MessageReceived"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_reply_goes_to_a_conversation_closed_meanwhile() {
+    let world = World::start("sagareplyclosed").await;
+    let agent = world.deployed_agent().await;
+    let mut settings = world.saga_settings();
+    settings.local_llm_latency_ms = 1_500;
+    world.run_sagas(settings).await;
+    let (_, conversation) = world
+        .platform
+        .post(
+            "acme",
+            "/v1/conversations",
+            json!({ "agent_id": agent, "channel": "web", "customer_ref": "c-10" }),
+        )
+        .await;
+    let id = conversation["id"].as_str().unwrap().to_owned();
+    world
+        .platform
+        .post(
+            "acme",
+            &format!("/v1/conversations/{id}/messages"),
+            json!({ "text": "Bye" }),
+        )
+        .await;
+    world
+        .platform
+        .post("acme", &format!("/v1/conversations/{id}/close"), json!({}))
+        .await;
+    assert_eq!(
+        world
+            .saga_outcome(&format!("{id}:1"), Duration::from_secs(60))
+            .await
+            .0,
+        "cancelled"
+    );
+    assert_eq!(
+        world.events_of(&id).await,
+        [
+            "ConversationStarted",
+            "MessageReceived",
+            "ConversationClosed"
+        ]
+    );
+}
