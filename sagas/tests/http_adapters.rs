@@ -95,18 +95,37 @@ async fn the_payment_adapter_charges_with_the_idempotency_key() {
     let router = Router::new().route(
         "/v1/charges",
         post(|headers: HeaderMap, Json(body): Json<Value>| async move {
-            let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            let key = headers
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
             if body["amount_minor"].as_i64() == Some(13) {
-                return (StatusCode::PAYMENT_REQUIRED, Json(json!({ "error": "card declined" })));
+                return (
+                    StatusCode::PAYMENT_REQUIRED,
+                    Json(json!({ "error": "card declined" })),
+                );
             }
             if body["amount_minor"].as_i64() == Some(503) {
                 return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({})));
             }
-            (StatusCode::OK, Json(json!({ "payment_reference": format!("ch_{key}") })))
+            (
+                StatusCode::OK,
+                Json(json!({ "payment_reference": format!("ch_{key}") })),
+            )
         }),
     );
     let payments = Payments::http(&serve(router).await, "sk");
-    assert_eq!(payments.charge("inv-1", 1_000, "EUR", "k1").await, Ok("ch_k1".to_owned()));
-    assert_eq!(payments.charge("inv-1", 13, "EUR", "k2").await, Err(PaymentError::Declined("card declined".into())));
-    assert!(matches!(payments.charge("inv-1", 503, "EUR", "k3").await, Err(PaymentError::Transient(_))));
+    assert_eq!(
+        payments.charge("inv-1", 1_000, "EUR", "k1").await,
+        Ok("ch_k1".to_owned())
+    );
+    assert_eq!(
+        payments.charge("inv-1", 13, "EUR", "k2").await,
+        Err(PaymentError::Declined("card declined".into()))
+    );
+    assert!(matches!(
+        payments.charge("inv-1", 503, "EUR", "k3").await,
+        Err(PaymentError::Transient(_))
+    ));
 }
