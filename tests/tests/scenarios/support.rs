@@ -99,6 +99,7 @@ pub async fn every_event_type(platform: &Platform, tenant: &str) -> usize {
         json!({ "reason": "duplicate" }),
     ));
     steps.push((format!("/v1/agents/{agent}/retire"), json!({})));
+    events += later_event_types(platform, tenant, &mut steps).await;
     let patch = platform
         .client
         .patch(platform.url(&format!("/v1/agents/{agent}")))
@@ -115,4 +116,63 @@ pub async fn every_event_type(platform: &Platform, tenant: &str) -> usize {
         events += 1;
     }
     events
+}
+
+/// The subscription, deployment-workflow and overdue events; returns the events stored
+/// while preparing (the rest are in `steps`).
+async fn later_event_types(
+    platform: &Platform,
+    tenant: &str,
+    steps: &mut Vec<(String, Value)>,
+) -> usize {
+    let (status, _) = platform
+        .post(
+            tenant,
+            "/v1/subscriptions",
+            json!({ "plan": "pro", "agent_quota": 2 }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let create = || async {
+        let (_, agent) = platform.post(tenant, "/v1/agents", agent_body()).await;
+        agent["id"].as_str().unwrap().to_owned()
+    };
+    let (failing, completing) = (create().await, create().await);
+    let invoice_body = json!({
+        "period_start": "2026-11-01", "period_end": "2026-11-30", "currency": "EUR",
+        "line_items": [{ "description": "Seats", "quantity": 1, "unit_amount_minor": 4900 }]
+    });
+    let (_, overdue) = platform.post(tenant, "/v1/invoices", invoice_body).await;
+    let overdue = overdue["id"].as_str().unwrap().to_owned();
+    for path in [
+        format!("/v1/agents/{failing}/deployment-requests"),
+        format!("/v1/agents/{completing}/deployment-requests"),
+    ] {
+        steps.push((path, json!({})));
+    }
+    steps.push((
+        format!("/v1/agents/{failing}/deployment-failures"),
+        json!({ "reason": "quota" }),
+    ));
+    steps.push((
+        "/v1/subscriptions/slots".to_owned(),
+        json!({ "agent_id": completing }),
+    ));
+    steps.push((
+        format!("/v1/agents/{completing}/deployment-completions"),
+        json!({ "knowledge_base_id": "kb-1", "widget_embed_code": "<script></script>" }),
+    ));
+    steps.push((
+        format!("/v1/subscriptions/slots/{completing}/release"),
+        json!({}),
+    ));
+    steps.push((
+        format!("/v1/invoices/{overdue}/overdue"),
+        json!({ "reason": "card declined" }),
+    ));
+    steps.push((
+        "/v1/subscriptions/billing-periods".to_owned(),
+        json!({ "period_start": "2026-11-01", "period_end": "2026-11-30" }),
+    ));
+    4 // SubscriptionActivated, two AgentCreated, InvoiceIssued
 }
