@@ -14,7 +14,7 @@ use crate::read;
 use crate::views::agents::{self, AgentDetail, AgentFilter, AgentOrder, AgentView};
 use crate::{ApiError, AppState};
 
-const STATUSES: &[&str] = &["draft", "deployed", "paused", "retired"];
+const STATUSES: &[&str] = &["draft", "deploying", "deployed", "paused", "retired"];
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -16,9 +16,14 @@ pub(crate) struct AgentView {
     pub temperature: f64,
     pub max_tokens: i32,
     pub system_prompt: String,
-    /// draft, deployed, paused or retired.
+    /// draft, deploying, deployed, paused or retired.
     pub status: String,
     pub deployed_at: Option<DateTime<Utc>>,
+    /// Set when the deployment workflow provisioned them.
+    pub knowledge_base_id: Option<String>,
+    pub widget_embed_code: Option<String>,
+    /// Why the last deployment workflow failed, if it did.
+    pub last_deployment_failure: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The agent's version this row reflects.
@@ -53,7 +58,8 @@ pub(crate) enum AgentOrder {
 macro_rules! agents {
     () => {
         "SELECT agent_id AS id, name, industry, provider, model, temperature, max_tokens,
-                system_prompt, status, deployed_at, created_at, updated_at, version
+                system_prompt, status, deployed_at, knowledge_base_id, widget_embed_code,
+                last_deployment_failure, created_at, updated_at, version
          FROM agents
          WHERE tenant_id = $1
            AND ($2::text IS NULL OR status = $2)
