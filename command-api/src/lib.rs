@@ -84,7 +84,8 @@ impl App {
             tasks.spawn(relay.run(shutdown.clone()));
         }
         let grace = Duration::from_secs(self.settings.shutdown_grace_seconds);
-        let router = routes::router(self.state.clone(), grace);
+        let request_timeout = Duration::from_secs(self.settings.request_timeout_seconds);
+        let router = routes::router(self.state.clone(), request_timeout);
         let serve_shutdown = shutdown.clone();
         axum::serve(self.listener, router)
             .with_graceful_shutdown(async move { serve_shutdown.cancelled().await })

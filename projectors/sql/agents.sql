@@ -37,5 +37,7 @@ CREATE INDEX agent_tasks_by_agent ON agent_tasks (agent_id, state);
 CREATE TABLE stream_versions
 (
     aggregate_id uuid PRIMARY KEY,
+    -- Read-your-writes answers only about the caller's own tenant's aggregates.
+    tenant_id    text   NOT NULL,
     version      bigint NOT NULL
 );

@@ -19,5 +19,7 @@ CREATE INDEX audit_by_aggregate ON audit_events (tenant_id, aggregate_id, sequen
 CREATE TABLE stream_versions
 (
     aggregate_id uuid PRIMARY KEY,
+    -- Read-your-writes answers only about the caller's own tenant's aggregates.
+    tenant_id    text   NOT NULL,
     version      bigint NOT NULL
 );

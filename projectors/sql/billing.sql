@@ -22,5 +22,7 @@ CREATE INDEX invoices_by_tenant ON invoices (tenant_id, status, invoice_id);
 CREATE TABLE stream_versions
 (
     aggregate_id uuid PRIMARY KEY,
+    -- Read-your-writes answers only about the caller's own tenant's aggregates.
+    tenant_id    text   NOT NULL,
     version      bigint NOT NULL
 );

@@ -32,5 +32,7 @@ CREATE TABLE task_history
 CREATE TABLE stream_versions
 (
     aggregate_id uuid PRIMARY KEY,
+    -- Read-your-writes answers only about the caller's own tenant's aggregates.
+    tenant_id    text   NOT NULL,
     version      bigint NOT NULL
 );

@@ -21,5 +21,7 @@ CREATE TABLE usage_owners
 CREATE TABLE stream_versions
 (
     aggregate_id uuid PRIMARY KEY,
+    -- Read-your-writes answers only about the caller's own tenant's aggregates.
+    tenant_id    text   NOT NULL,
     version      bigint NOT NULL
 );

@@ -177,6 +177,14 @@ async fn consume(
     }
     let outcome = apply_batch(runtime, generation, &inbound, limits).await?;
     runtime.metrics.record(generation.projection, &outcome);
+    for (key, offset) in &outcome.rewind {
+        consumer.seek(
+            &key.topic,
+            key.partition,
+            Offset::Offset(*offset),
+            Duration::from_secs(5),
+        )?;
+    }
     Ok(outcome.applied)
 }
 

@@ -22,7 +22,7 @@ pub async fn fresh_database(label: &str) -> (String, PgPool) {
     store::create_database_if_missing(&url)
         .await
         .expect("create database");
-    let pool = store::connect(&url, 10).await.expect("connect");
+    let pool = store::connect(&url, 5).await.expect("connect");
     store::migrate(&pool).await.expect("migrate");
     (url, pool)
 }
@@ -96,6 +96,8 @@ impl Platform {
         settings.topic_prefix = self.topic_prefix.clone();
         settings.topic_partitions = 3;
         settings.shutdown_grace_seconds = 5;
+        // Tests run side by side against one server (max_connections 100): small pools.
+        settings.database_max_connections = 5;
         settings
     }
 
@@ -193,6 +195,24 @@ impl Drop for Platform {
     }
 }
 
+/// A child process killed (SIGKILL) when the guard drops, so a failing test leaves no
+/// service running behind it.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl KillOnDrop {
+    /// Kills the process now (SIGKILL) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// The command-api binary, built on demand so a test can run and SIGKILL a real process.
 pub fn command_api_binary() -> PathBuf {
     workspace_binary("command-api")
@@ -223,6 +243,7 @@ pub fn workspace_binary(name: &str) -> PathBuf {
 /// Settings for a projectors service joining `platform`.
 pub fn projector_settings(platform: &Platform) -> projectors::settings::Settings {
     let mut settings = projectors::settings::Settings::for_database(&platform.database_url);
+    settings.database_max_connections = 5;
     settings.kafka_brokers = platform.brokers.clone();
     settings.schema_registry_url = platform.registry.url().to_owned();
     settings.topic_prefix = platform.topic_prefix.clone();

@@ -9,7 +9,7 @@ mod topics;
 
 pub use broker::{free_port, OwnBroker};
 pub use harness::{
-    command_api_binary, fresh_database, projector_settings, workspace_binary, Platform,
+    command_api_binary, fresh_database, projector_settings, workspace_binary, KillOnDrop, Platform,
     PlatformOptions,
 };
 pub use topics::{read_all_records, read_topics, Record};

@@ -65,6 +65,9 @@ pub struct BatchOutcome {
     pub skipped: usize,
     pub dead_letters: usize,
     pub next_offsets: HashMap<PartitionKey, i64>,
+    /// Partitions whose records started after the stored offset (the consumer was positioned
+    /// past records never applied): nothing of them was applied; seek back to the offset.
+    pub rewind: HashMap<PartitionKey, i64>,
 }
 
 /// Applies a batch to `generation`. `until` (rebuild) excludes records at or beyond the
@@ -136,8 +139,22 @@ async fn apply_decoded(
     };
     let mut advanced = HashMap::new();
     for (record, decoded) in batch.iter().zip(decoded) {
-        if record.offset < stored.get(&record.key).copied().unwrap_or(0) {
+        let expected = outcome
+            .next_offsets
+            .get(&record.key)
+            .or(stored.get(&record.key))
+            .copied();
+        if outcome.rewind.contains_key(&record.key) {
+            continue;
+        }
+        if record.offset < expected.unwrap_or(0) {
             outcome.skipped += 1;
+            continue;
+        }
+        // Never apply across a gap: what lies between would be lost for good.
+        if let Some(expected) = expected.filter(|expected| record.offset > *expected) {
+            tracing::warn!(topic = %record.key.topic, partition = record.key.partition, expected, got = record.offset, "gap before record; rewinding");
+            outcome.rewind.insert(record.key.clone(), expected);
             continue;
         }
         outcome
@@ -157,7 +174,7 @@ async fn apply_decoded(
             } else {
                 projections::apply(generation.projection, &mut tx, meta, event).await?;
                 *applied = meta.sequence;
-                advanced.insert(meta.aggregate_id, meta.sequence);
+                advanced.insert(meta.aggregate_id, (meta.tenant_id.clone(), meta.sequence));
                 outcome.applied += 1;
             }
             continue;
@@ -216,18 +233,27 @@ async fn applied_versions(
 
 async fn save_versions(
     db: &mut PgConnection,
-    advanced: &HashMap<Uuid, i64>,
+    advanced: &HashMap<Uuid, (String, i64)>,
 ) -> Result<(), ProjectorError> {
     if advanced.is_empty() {
         return Ok(());
     }
-    let (ids, versions): (Vec<Uuid>, Vec<i64>) = advanced.iter().map(|(id, v)| (*id, *v)).unzip();
+    let mut ids = Vec::with_capacity(advanced.len());
+    let mut tenants = Vec::with_capacity(advanced.len());
+    let mut versions = Vec::with_capacity(advanced.len());
+    for (id, (tenant, version)) in advanced {
+        ids.push(*id);
+        tenants.push(tenant.as_str());
+        versions.push(*version);
+    }
     sqlx::query(
-        "INSERT INTO stream_versions (aggregate_id, version) SELECT * FROM unnest($1::uuid[], $2::bigint[])
+        "INSERT INTO stream_versions (aggregate_id, tenant_id, version)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[])
          ON CONFLICT (aggregate_id) DO UPDATE SET version = EXCLUDED.version
          WHERE stream_versions.version < EXCLUDED.version",
     )
     .bind(ids)
+    .bind(tenants)
     .bind(versions)
     .execute(db)
     .await?;
@@ -245,12 +271,13 @@ pub async fn apply_record(
     event: &AnyEvent,
 ) -> Result<bool, ProjectorError> {
     let fresh: Option<i32> = sqlx::query_scalar(
-        "INSERT INTO stream_versions (aggregate_id, version) VALUES ($1, $2)
+        "INSERT INTO stream_versions (aggregate_id, tenant_id, version) VALUES ($1, $2, $3)
          ON CONFLICT (aggregate_id) DO UPDATE SET version = EXCLUDED.version
          WHERE stream_versions.version < EXCLUDED.version
          RETURNING 1",
     )
     .bind(meta.aggregate_id)
+    .bind(&meta.tenant_id)
     .bind(meta.sequence)
     .fetch_optional(&mut *db)
     .await?;

@@ -86,6 +86,17 @@ pub async fn run_live(
         }
         let outcome = apply_batch(runtime, generation, &inbound, None).await?;
         refresh(&known, &runtime.pool, generation).await?;
+        for (key, offset) in &outcome.rewind {
+            // Not ours any more after a rebalance: the new owner starts from the stored offset.
+            if let Err(error) = consumer.seek(
+                &key.topic,
+                key.partition,
+                Offset::Offset(*offset),
+                Duration::from_secs(5),
+            ) {
+                tracing::warn!(%error, topic = %key.topic, partition = key.partition, "rewind failed");
+            }
+        }
         runtime.metrics.record(generation.projection, &outcome);
         commit_hint(&consumer, &outcome)?;
         if outcome.dead_letters > 0 {

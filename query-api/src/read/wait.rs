@@ -21,6 +21,7 @@ use crate::{ApiError, AppState};
 #[tracing::instrument(skip_all, fields(%projection))]
 pub(crate) async fn snapshot(
     state: &AppState,
+    tenant: &str,
     projection: ProjectionName,
     token: Option<ConsistencyToken>,
 ) -> Result<Snapshot, ApiError> {
@@ -37,7 +38,7 @@ pub(crate) async fn snapshot(
         // Registered before the check, so progress reported during it is not missed.
         let progressed = state.progress.notified(projection);
         let mut tx = begin(&state.pool, projection).await?;
-        let applied = applied_version(&mut tx, token.aggregate_id).await?;
+        let applied = applied_version(&mut tx, tenant, token.aggregate_id).await?;
         if applied >= token.version {
             return Ok(Snapshot::new(tx, Freshness::Fresh));
         }
@@ -58,12 +59,19 @@ pub(crate) async fn snapshot(
     }
 }
 
-/// The version of `aggregate_id` the generation has applied; 0 when it has seen none.
-async fn applied_version(conn: &mut PgConnection, aggregate_id: Uuid) -> Result<i64, ApiError> {
-    let version: Option<i64> =
-        sqlx::query_scalar("SELECT version FROM stream_versions WHERE aggregate_id = $1")
-            .bind(aggregate_id)
-            .fetch_optional(conn)
-            .await?;
+/// The version of the caller tenant's `aggregate_id` the generation has applied; 0 when it
+/// has seen none (another tenant's aggregate looks unseen: nothing about it leaks).
+async fn applied_version(
+    conn: &mut PgConnection,
+    tenant: &str,
+    aggregate_id: Uuid,
+) -> Result<i64, ApiError> {
+    let version: Option<i64> = sqlx::query_scalar(
+        "SELECT version FROM stream_versions WHERE aggregate_id = $1 AND tenant_id = $2",
+    )
+    .bind(aggregate_id)
+    .bind(tenant)
+    .fetch_optional(conn)
+    .await?;
     Ok(version.unwrap_or(0))
 }

@@ -118,7 +118,8 @@ pub(crate) async fn list(
     Params(params): Params<AgentListParams>,
 ) -> Result<Response, ApiError> {
     let list = check(&params)?;
-    let mut snapshot = read::snapshot(&state, ProjectionName::Agents, token).await?;
+    let mut snapshot =
+        read::snapshot(&state, caller.tenant(), ProjectionName::Agents, token).await?;
     let filter = AgentFilter {
         status: list.status,
         industry: list.industry,
@@ -145,7 +146,8 @@ pub(crate) async fn get(
     Consistency(token): Consistency,
 ) -> Result<Response, ApiError> {
     let id = path_id(&id)?;
-    let mut snapshot = read::snapshot(&state, ProjectionName::Agents, token).await?;
+    let mut snapshot =
+        read::snapshot(&state, caller.tenant(), ProjectionName::Agents, token).await?;
     let agent = agents::find(snapshot.conn(), caller.tenant(), id).await;
     Ok(snapshot.respond(found(agent)))
 }

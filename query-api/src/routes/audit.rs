@@ -72,7 +72,8 @@ pub(crate) async fn list(
     checks.ordered(("from", filter.from.as_ref()), ("to", filter.to.as_ref()));
     let after = checks.cursor(params.cursor.as_deref(), TAG);
     checks.finish()?;
-    let mut snapshot = read::snapshot(&state, ProjectionName::Audit, token).await?;
+    let mut snapshot =
+        read::snapshot(&state, caller.tenant(), ProjectionName::Audit, token).await?;
     let rows = audit::list(
         snapshot.conn(),
         caller.tenant(),

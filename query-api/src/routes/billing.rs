@@ -59,7 +59,8 @@ pub(crate) async fn list(
         status,
         currency: currency.as_ref().map(Currency::code),
     };
-    let mut snapshot = read::snapshot(&state, ProjectionName::Billing, token).await?;
+    let mut snapshot =
+        read::snapshot(&state, caller.tenant(), ProjectionName::Billing, token).await?;
     let rows = billing::list(
         snapshot.conn(),
         caller.tenant(),
@@ -82,7 +83,8 @@ pub(crate) async fn get(
     Consistency(token): Consistency,
 ) -> Result<Response, ApiError> {
     let id = path_id(&id)?;
-    let mut snapshot = read::snapshot(&state, ProjectionName::Billing, token).await?;
+    let mut snapshot =
+        read::snapshot(&state, caller.tenant(), ProjectionName::Billing, token).await?;
     let invoice = billing::find(snapshot.conn(), caller.tenant(), id).await;
     Ok(snapshot.respond(found(invoice)))
 }
@@ -95,7 +97,8 @@ pub(crate) async fn totals(
     caller: Reader,
     Consistency(token): Consistency,
 ) -> Result<Response, ApiError> {
-    let mut snapshot = read::snapshot(&state, ProjectionName::Billing, token).await?;
+    let mut snapshot =
+        read::snapshot(&state, caller.tenant(), ProjectionName::Billing, token).await?;
     let totals = billing::totals(snapshot.conn(), caller.tenant()).await;
     Ok(snapshot.respond(
         totals

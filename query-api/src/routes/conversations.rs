@@ -58,7 +58,13 @@ pub(crate) async fn list(
     };
     let after = checks.cursor(params.cursor.as_deref(), TAG);
     checks.finish()?;
-    let mut snapshot = read::snapshot(&state, ProjectionName::Conversations, token).await?;
+    let mut snapshot = read::snapshot(
+        &state,
+        caller.tenant(),
+        ProjectionName::Conversations,
+        token,
+    )
+    .await?;
     let rows = conversations::list(
         snapshot.conn(),
         caller.tenant(),
@@ -85,7 +91,13 @@ pub(crate) async fn get(
     Consistency(token): Consistency,
 ) -> Result<Response, ApiError> {
     let id = path_id(&id)?;
-    let mut snapshot = read::snapshot(&state, ProjectionName::Conversations, token).await?;
+    let mut snapshot = read::snapshot(
+        &state,
+        caller.tenant(),
+        ProjectionName::Conversations,
+        token,
+    )
+    .await?;
     let conversation = conversations::find(snapshot.conn(), caller.tenant(), id).await;
     Ok(snapshot.respond(found(conversation)))
 }

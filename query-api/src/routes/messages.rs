@@ -41,7 +41,13 @@ pub(crate) async fn list(
     let limit = checks.limit(params.limit.as_deref());
     let after: Option<i32> = checks.cursor(params.cursor.as_deref(), TAG);
     checks.finish()?;
-    let mut snapshot = read::snapshot(&state, ProjectionName::Conversations, token).await?;
+    let mut snapshot = read::snapshot(
+        &state,
+        caller.tenant(),
+        ProjectionName::Conversations,
+        token,
+    )
+    .await?;
     let messages = conversations::messages(
         snapshot.conn(),
         caller.tenant(),

@@ -109,7 +109,8 @@ pub(crate) async fn list(
     Params(params): Params<TaskListParams>,
 ) -> Result<Response, ApiError> {
     let list = check(&params)?;
-    let mut snapshot = read::snapshot(&state, ProjectionName::Tasks, token).await?;
+    let mut snapshot =
+        read::snapshot(&state, caller.tenant(), ProjectionName::Tasks, token).await?;
     let rows = tasks::list(
         snapshot.conn(),
         caller.tenant(),
@@ -137,7 +138,8 @@ pub(crate) async fn get(
     Consistency(token): Consistency,
 ) -> Result<Response, ApiError> {
     let id = path_id(&id)?;
-    let mut snapshot = read::snapshot(&state, ProjectionName::Tasks, token).await?;
+    let mut snapshot =
+        read::snapshot(&state, caller.tenant(), ProjectionName::Tasks, token).await?;
     let task = tasks::find(snapshot.conn(), caller.tenant(), id).await;
     Ok(snapshot.respond(found(task)))
 }

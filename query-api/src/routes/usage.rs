@@ -52,7 +52,8 @@ pub(crate) async fn list(
     checks.ordered(("from", filter.from.as_ref()), ("to", filter.to.as_ref()));
     let after = checks.cursor(params.cursor.as_deref(), TAG);
     checks.finish()?;
-    let mut snapshot = read::snapshot(&state, ProjectionName::Usage, token).await?;
+    let mut snapshot =
+        read::snapshot(&state, caller.tenant(), ProjectionName::Usage, token).await?;
     let rows = usage::list(
         snapshot.conn(),
         caller.tenant(),

@@ -211,3 +211,20 @@ async fn shutdown_cuts_waits_short_and_still_answers() {
     assert!(started.elapsed() < Duration::from_secs(10));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn another_tenants_token_learns_nothing_about_its_aggregate() {
+    let app = TestApp::start_with(|settings| settings.consistency_wait_ms = 200).await;
+    let (_, id) = applied_task(&app).await;
+    // acme's task is at version 1; globex asks with a token for version 1 of it.
+    let path = format!("/v1/tasks?consistency_token={}", token("task", id, 1));
+    let answer = app.get(&path, "globex").await;
+    assert_eq!(
+        answer.header("x-consistency"),
+        Some("stale"),
+        "as if never applied"
+    );
+    assert_eq!(answer.header("x-stale-by-versions"), Some("1"));
+    assert!(answer.items().is_empty());
+    app.stop().await;
+}

@@ -217,10 +217,10 @@ pub async fn audit_event(conn: &mut PgConnection, new: NewEvent<'_>) -> Uuid {
     id
 }
 
-/// What the projector runtime records for every applied event.
+/// What the projector runtime records for every applied event (the fixtures' tenant is acme).
 pub async fn stream_version(conn: &mut PgConnection, aggregate_id: Uuid, version: i64) {
     sqlx::query(
-        "INSERT INTO stream_versions (aggregate_id, version) VALUES ($1, $2)
+        "INSERT INTO stream_versions (aggregate_id, tenant_id, version) VALUES ($1, 'acme', $2)
          ON CONFLICT (aggregate_id) DO UPDATE SET version = EXCLUDED.version",
     )
     .bind(aggregate_id)

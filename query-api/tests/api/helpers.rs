@@ -156,7 +156,7 @@ impl TestApp {
         let mut tx = self.write(generation).await;
         sqlx::raw_sql(
             "CREATE TABLE IF NOT EXISTS stream_versions
-             (aggregate_id uuid PRIMARY KEY, version bigint NOT NULL)",
+             (aggregate_id uuid PRIMARY KEY, tenant_id text NOT NULL, version bigint NOT NULL)",
         )
         .execute(&mut *tx)
         .await

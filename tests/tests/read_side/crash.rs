@@ -5,11 +5,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use projectors::ProjectionName;
-use tests::{projector_settings, workspace_binary, Platform, PlatformOptions};
+use tests::{projector_settings, workspace_binary, KillOnDrop, Platform, PlatformOptions};
 
 use crate::support::{caught_up, count, history};
 
-fn spawn(platform: &Platform) -> std::process::Child {
+fn spawn(platform: &Platform) -> KillOnDrop {
     let settings = projector_settings(platform);
     Command::new(workspace_binary("projectors"))
         .arg("run")
@@ -22,6 +22,7 @@ fn spawn(platform: &Platform) -> std::process::Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
+        .map(KillOnDrop)
         .expect("projectors starts")
 }
 
@@ -52,13 +53,11 @@ async fn sigkill_mid_stream_then_restart_matches_an_uninterrupted_build() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    process.kill().expect("SIGKILL");
-    process.wait().unwrap();
+    process.kill(); // SIGKILL
 
     let mut restarted = spawn(&platform);
     caught_up(&platform, Duration::from_secs(120)).await;
-    restarted.kill().unwrap();
-    restarted.wait().unwrap();
+    restarted.kill();
 
     assert_eq!(count(&platform, ProjectionName::Tasks, "tasks").await, 400);
     assert_eq!(

@@ -44,12 +44,9 @@ async fn a_query_with_the_commands_token_reads_its_write() {
         .unwrap();
     let stop = CancellationToken::new();
     let running = tokio::spawn(projectors.run(stop.clone()));
-    let query_api = query_api::App::build(query_api::Settings::for_database(
-        &platform.database_url,
-        JWT_SECRET,
-    ))
-    .await
-    .unwrap();
+    let mut query_settings = query_api::Settings::for_database(&platform.database_url, JWT_SECRET);
+    query_settings.database_max_connections = 5;
+    let query_api = query_api::App::build(query_settings).await.unwrap();
     let base = format!("http://{}", query_api.address());
     let serving = tokio::spawn(query_api.run(stop.clone()));
     let viewer = platform.token("acme", &["viewer"]);

@@ -33,6 +33,7 @@ impl World {
         settings.schema_registry_url = self.platform.registry.url().to_owned();
         settings.topic_prefix = self.platform.topic_prefix.clone();
         settings.command_api_url = self.platform.base_url.clone();
+        settings.workers = 3;
         settings.max_attempts = 5;
         settings.max_backoff_ms = 500;
         settings

@@ -3,7 +3,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use tests::workspace_binary;
+use tests::{workspace_binary, KillOnDrop};
 
 use crate::support::World;
 
@@ -85,11 +85,7 @@ async fn without_a_deployed_agent_the_task_is_cancelled() {
     );
 }
 
-fn spawn_sagas(
-    world: &World,
-    latency_ms: u64,
-    completion_deadline_seconds: i64,
-) -> std::process::Child {
+fn spawn_sagas(world: &World, latency_ms: u64, completion_deadline_seconds: i64) -> KillOnDrop {
     let settings = world.saga_settings();
     Command::new(workspace_binary("sagas"))
         .env("SAGAS_LISTEN", "127.0.0.1:0")
@@ -109,6 +105,7 @@ fn spawn_sagas(
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
+        .map(KillOnDrop)
         .expect("sagas starts")
 }
 
@@ -138,8 +135,7 @@ async fn sigkill_mid_workflows_then_restart_finishes_them_all_once() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    process.kill().expect("SIGKILL");
-    process.wait().unwrap();
+    process.kill(); // SIGKILL
     let mut restarted = spawn_sagas(&world, 0, 600);
     for task in &tasks {
         assert_eq!(
@@ -158,8 +154,7 @@ async fn sigkill_mid_workflows_then_restart_finishes_them_all_once() {
             "task {task}"
         );
     }
-    restarted.kill().unwrap();
-    restarted.wait().unwrap();
+    restarted.kill();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -177,8 +172,7 @@ async fn a_deadline_passing_while_the_sagas_are_down_fires_after_restart() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    process.kill().expect("SIGKILL");
-    process.wait().unwrap();
+    process.kill(); // SIGKILL
     tokio::time::sleep(Duration::from_secs(3)).await; // the deadline passes while nothing runs
     let mut restarted = spawn_sagas(&world, 5_000, 2);
     assert_eq!(
@@ -193,6 +187,5 @@ async fn a_deadline_passing_while_the_sagas_are_down_fires_after_restart() {
         .step_log(&task)
         .await
         .contains(&("deadline".to_owned(), "passed".to_owned())));
-    restarted.kill().unwrap();
-    restarted.wait().unwrap();
+    restarted.kill();
 }

@@ -1,22 +1,25 @@
 //! SIGKILL the command-api (and its relay) in the middle of a stream of commands: no
 //! acknowledged command is lost, and every stored event reaches its topic.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
-use tests::{command_api_binary, free_port, read_all_records, Platform, PlatformOptions};
+use tests::{
+    command_api_binary, free_port, read_all_records, KillOnDrop, Platform, PlatformOptions,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::publishing::assert_topics_hold_the_store;
 
-fn spawn(platform: &Platform, listen: &str) -> Child {
+fn spawn(platform: &Platform, listen: &str) -> KillOnDrop {
     Command::new(command_api_binary())
         .envs(platform.environment(listen))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
+        .map(KillOnDrop)
         .expect("command-api starts")
 }
 
@@ -107,8 +110,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_command() {
         })
         .collect();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    process.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
-    process.wait().unwrap();
+    process.kill(); // SIGKILL
     stop.cancel();
     for client in clients {
         client.await.unwrap();
@@ -150,6 +152,5 @@ async fn sigkill_mid_stream_loses_no_acknowledged_command() {
     )
     .await;
     assert_topics_hold_the_store(&stored, &records);
-    restarted.kill().unwrap();
-    restarted.wait().unwrap();
+    restarted.kill();
 }
