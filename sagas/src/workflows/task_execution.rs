@@ -404,3 +404,65 @@ async fn least_loaded_agent(
     tx.commit().await?;
     Ok(agent)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn saga_at_start(reassignments: i64) -> SagaInstance {
+        SagaInstance {
+            saga_id: Uuid::now_v7(),
+            saga_type: TYPE.into(),
+            correlation_id: "t".into(),
+            tenant_id: "acme".into(),
+            status: "running".into(),
+            step: "start".into(),
+            attempts: 0,
+            data: json!({ "task_id": "t", "agent_id": "a-1", "reassignments": reassignments, "tried": [] }),
+            deadline_at: Some(Utc::now() - chrono::Duration::seconds(1)),
+            next_attempt_at: Utc::now(),
+            last_error: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_task_not_started_in_time_goes_to_another_agent() {
+        let saga = saga_at_start(0);
+        assert!(deadline_passed(&saga));
+        let (_, transition) = reassign(&saga, saga.data.clone());
+        match transition {
+            Transition::Goto {
+                step: "pick_agent",
+                data,
+                ..
+            } => {
+                assert_eq!(data["reassignments"], 1);
+                assert_eq!(
+                    data["tried"],
+                    json!(["a-1"]),
+                    "the agent that did not start it is not picked again"
+                );
+            }
+            other => panic!("expected a reassignment, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn after_three_reassignments_the_task_fails() {
+        let saga = saga_at_start(3);
+        match reassign(&saga, saga.data.clone()).1 {
+            Transition::Compensate {
+                step: "fail", data, ..
+            } => {
+                assert!(data["reason"].as_str().unwrap().contains("3 reassignments"));
+            }
+            other => panic!("expected the task to fail, got {other:?}"),
+        }
+    }
+}
