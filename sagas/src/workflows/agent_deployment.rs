@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::{Action, Deadline, Transition};
+use super::{compensating_command, Action, Deadline, Transition};
 use crate::commands::Sent;
 use crate::instances::SagaInstance;
 use crate::ports::provisioning::ProvisioningError;
@@ -189,82 +189,44 @@ pub(super) async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Act
             ),
         },
         "release_slot" => {
-            let key = key(saga, "release_slot");
+            // A 409 means the slot is not held (any more): nothing to release.
             let path = format!("/v1/subscriptions/slots/{agent}/release");
-            match context.commands.post(tenant, &path, &json!({}), &key).await {
-                // 409: the slot is not held (any more): nothing to release.
-                Sent::Accepted(_) | Sent::Rejected { status: 409, .. } => (
-                    act("ReleaseAgentSlot", Some(key), "compensated", None),
-                    Transition::Goto {
-                        step: "record_failure",
-                        data,
-                        deadline: Deadline::Keep,
-                    },
-                ),
-                Sent::Rejected { status, problem } => {
-                    let error = format!("{status}: {problem}");
-                    (
-                        act(
-                            "ReleaseAgentSlot",
-                            Some(key),
-                            "rejected",
-                            Some(error.clone()),
-                        ),
-                        Transition::Retry { error },
-                    )
-                }
-                Sent::Transient(error) => (
-                    act(
-                        "ReleaseAgentSlot",
-                        Some(key),
-                        "transient",
-                        Some(error.clone()),
-                    ),
-                    Transition::Retry { error },
-                ),
-            }
+            let then = Transition::Goto {
+                step: "record_failure",
+                data,
+                deadline: Deadline::Keep,
+            };
+            compensating_command(
+                context,
+                saga,
+                "ReleaseAgentSlot",
+                &path,
+                &json!({}),
+                key(saga, "release_slot"),
+                then,
+            )
+            .await
         }
         "record_failure" => {
-            let key = key(saga, "record_failure");
             let reason = data["reason"]
                 .as_str()
                 .unwrap_or("deployment failed")
                 .to_owned();
             let path = format!("/v1/agents/{agent}/deployment-failures");
-            match context
-                .commands
-                .post(tenant, &path, &json!({ "reason": reason }), &key)
-                .await
-            {
-                Sent::Accepted(_) | Sent::Rejected { status: 409, .. } => (
-                    act("FailAgentDeployment", Some(key), "compensated", None),
-                    Transition::Finish {
-                        status: "compensated",
-                        data,
-                    },
-                ),
-                Sent::Rejected { status, problem } => {
-                    let error = format!("{status}: {problem}");
-                    (
-                        act(
-                            "FailAgentDeployment",
-                            Some(key),
-                            "rejected",
-                            Some(error.clone()),
-                        ),
-                        Transition::Retry { error },
-                    )
-                }
-                Sent::Transient(error) => (
-                    act(
-                        "FailAgentDeployment",
-                        Some(key),
-                        "transient",
-                        Some(error.clone()),
-                    ),
-                    Transition::Retry { error },
-                ),
-            }
+            let then = Transition::Finish {
+                status: "compensated",
+                data,
+            };
+            compensating_command(
+                context,
+                saga,
+                "FailAgentDeployment",
+                &path,
+                &json!({ "reason": reason }),
+                key(saga, "record_failure"),
+                then,
+            )
+            .await
         }
         other => (
             Vec::new(),

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{Action, Deadline, Transition};
+use super::{compensating_command, Action, Deadline, Transition};
 use crate::commands::Sent;
 use crate::instances::SagaInstance;
 use crate::ports::payments::PaymentError;
@@ -173,48 +173,23 @@ pub(super) async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Act
         }
         // Compensating business actions.
         "mark_overdue" => {
-            let key = key(saga, "mark_overdue");
             let body = json!({ "reason": data["reason"].as_str().unwrap_or("payment failed") });
-            match context
-                .commands
-                .post(
-                    tenant,
-                    &format!("/v1/invoices/{invoice}/overdue"),
-                    &body,
-                    &key,
-                )
-                .await
-            {
-                Sent::Accepted(_) | Sent::Rejected { status: 409, .. } => (
-                    act("MarkInvoiceOverdue", Some(key), "compensated", None),
-                    Transition::Goto {
-                        step: "pause_agents",
-                        data,
-                        deadline: Deadline::Keep,
-                    },
-                ),
-                Sent::Rejected { status, problem } => {
-                    let error = format!("{status}: {problem}");
-                    (
-                        act(
-                            "MarkInvoiceOverdue",
-                            Some(key),
-                            "rejected",
-                            Some(error.clone()),
-                        ),
-                        Transition::Retry { error },
-                    )
-                }
-                Sent::Transient(error) => (
-                    act(
-                        "MarkInvoiceOverdue",
-                        Some(key),
-                        "transient",
-                        Some(error.clone()),
-                    ),
-                    Transition::Retry { error },
-                ),
-            }
+            let path = format!("/v1/invoices/{invoice}/overdue");
+            let then = Transition::Goto {
+                step: "pause_agents",
+                data,
+                deadline: Deadline::Keep,
+            };
+            compensating_command(
+                context,
+                saga,
+                "MarkInvoiceOverdue",
+                &path,
+                &body,
+                key(saga, "mark_overdue"),
+                then,
+            )
+            .await
         }
         "pause_agents" => {
             set_agents(

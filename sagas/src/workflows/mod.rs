@@ -8,6 +8,8 @@ pub mod task_execution;
 
 use serde_json::Value;
 
+use crate::commands::Sent;
+
 use crate::instances::SagaInstance;
 use crate::Context;
 
@@ -77,5 +79,45 @@ pub fn on_exhausted(saga: &SagaInstance, error: &str) -> Transition {
             status: "parked",
             data: saga.data.clone(),
         },
+    }
+}
+
+/// Sends a compensating command. It is done when accepted, or when refused with 409 (already
+/// undone, or the state moved on so there is nothing left to undo); any other refusal or failure
+/// retries with the same key, and the executor parks the saga when the retries run out.
+pub(crate) async fn compensating_command(
+    context: &Context,
+    saga: &SagaInstance,
+    command: &str,
+    path: &str,
+    body: &Value,
+    key: String,
+    then: Transition,
+) -> (Vec<Action>, Transition) {
+    let action = |outcome: &'static str, detail: Option<String>| Action {
+        action: command.to_owned(),
+        idempotency_key: Some(key.clone()),
+        outcome,
+        detail,
+    };
+    match context
+        .commands
+        .post(&saga.tenant_id, path, body, &key)
+        .await
+    {
+        Sent::Accepted(_) | Sent::Rejected { status: 409, .. } => {
+            (vec![action("compensated", None)], then)
+        }
+        Sent::Rejected { status, problem } => {
+            let error = format!("{status}: {problem}");
+            (
+                vec![action("rejected", Some(error.clone()))],
+                Transition::Retry { error },
+            )
+        }
+        Sent::Transient(error) => (
+            vec![action("transient", Some(error.clone()))],
+            Transition::Retry { error },
+        ),
     }
 }

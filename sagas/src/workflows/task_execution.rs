@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{Action, Deadline, Transition};
+use super::{compensating_command, Action, Deadline, Transition};
 use crate::commands::Sent;
 use crate::instances::SagaInstance;
 use crate::ports::llm::{ChatMessage, LlmError};
@@ -264,50 +264,27 @@ pub(super) async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Act
         }
         // Compensations.
         "fail" | "cancel" => {
-            let (name, path, body) = if saga.step == "fail" {
-                (
-                    "FailTask",
-                    "fail",
-                    json!({ "reason": data["reason"].as_str().unwrap_or("failed") }),
-                )
+            let (command, path) = if saga.step == "fail" {
+                ("FailTask", "fail")
             } else {
-                (
-                    "CancelTask",
-                    "cancel",
-                    json!({ "reason": data["reason"].as_str().unwrap_or("cancelled") }),
-                )
+                ("CancelTask", "cancel")
             };
+            let body = json!({ "reason": data["reason"].as_str().unwrap_or(path) });
             let key = key(saga, path);
-            match context
-                .commands
-                .post(
-                    &saga.tenant_id,
-                    &format!("/v1/tasks/{task}/{path}"),
-                    &body,
-                    &key,
-                )
-                .await
-            {
-                // A 409 means the task already ended: nothing left to undo.
-                Sent::Accepted(_) | Sent::Rejected { status: 409, .. } => (
-                    vec![action(name, Some(key), "compensated", None)],
-                    Transition::Finish {
-                        status: "compensated",
-                        data,
-                    },
-                ),
-                Sent::Rejected { status, problem } => {
-                    let error = format!("{status}: {problem}");
-                    (
-                        vec![action(name, Some(key), "rejected", Some(error.clone()))],
-                        Transition::Retry { error },
-                    )
-                }
-                Sent::Transient(error) => (
-                    vec![action(name, Some(key), "transient", Some(error.clone()))],
-                    Transition::Retry { error },
-                ),
-            }
+            let then = Transition::Finish {
+                status: "compensated",
+                data,
+            };
+            compensating_command(
+                context,
+                saga,
+                command,
+                &format!("/v1/tasks/{task}/{path}"),
+                &body,
+                key,
+                then,
+            )
+            .await
         }
         other => (
             Vec::new(),
