@@ -139,6 +139,18 @@ def code_env_vars() -> set[str]:
     return names
 
 
+def otlp_ports() -> set[int]:
+    """The collector port the services' OTLP exporter needs: 4318 for HTTP, 4317 for gRPC."""
+    telemetry = ROOT / "platform/src/telemetry.rs"
+    text = telemetry.read_text() if telemetry.exists() else ""
+    ports = set()
+    if ".with_http()" in text:
+        ports.add(4318)
+    if ".with_tonic()" in text:
+        ports.add(4317)
+    return ports or {4317, 4318}
+
+
 def match_names(path: Path, function: str) -> list[str] | None:
     """The string literals of `Self::X => "name"` arms in `fn <function>`."""
     if not path.exists():
@@ -291,8 +303,9 @@ def check_compose(binaries: set[str], known_env: set[str]) -> dict:
                   f"compose: {name} should publish container port {port}")
             if "OTEL_EXPORTER_OTLP_ENDPOINT" in env:
                 otlp = urlparse(env["OTEL_EXPORTER_OTLP_ENDPOINT"])
-                check(otlp.hostname in names and otlp.port in (4317, 4318),
-                      f"compose: {name} OTLP endpoint {otlp.geturl()} is not the collector")
+                check(otlp.hostname in names and otlp.port in otlp_ports(),
+                      f"compose: {name} OTLP endpoint {otlp.geturl()} is not the collector's "
+                      f"port {sorted(otlp_ports())} for the exporter the code builds")
                 check(env.get("OTEL_SERVICE_NAME") == binary,
                       f"compose: {name} must set OTEL_SERVICE_NAME={binary}")
     for binary in SERVICES:
@@ -444,6 +457,10 @@ def check_kubernetes(binaries: set[str], known_env: set[str]) -> None:
     for var in config:
         check(var in known_env or EXTERNAL_ENV.match(var) or var == "TOPIC_MIN_INSYNC_REPLICAS",
               f"configmap: {var} is read by no AgentHub code")
+    if "OTEL_EXPORTER_OTLP_ENDPOINT" in config:
+        port = urlparse(config["OTEL_EXPORTER_OTLP_ENDPOINT"]).port
+        check(port in otlp_ports(),
+              f"configmap: OTEL_EXPORTER_OTLP_ENDPOINT port {port}, the exporter needs {sorted(otlp_ports())}")
     secret = by_kind.get("Secret", {}).get("agenthub-secrets", {})
     check({"DATABASE_URL", "JWT_SECRET"} <= set(secret.get("stringData", {}) or secret.get("data", {})),
           "secret: DATABASE_URL and JWT_SECRET")
