@@ -125,7 +125,10 @@ pub(crate) async fn dispatch<A: Aggregate>(
         .execute(id, command, preconditions.if_match, metadata)
         .await
     {
-        Ok(committed) => Ok(answer(A::TYPE, id, committed.version, outcome)),
+        Ok(committed) => {
+            state.outbox.committed();
+            Ok(answer(A::TYPE, id, committed.version, outcome))
+        }
         // A concurrent request with the same key won: answer as it did.
         Err(StoreError::Conflict) if preconditions.idempotency_key.is_some() => {
             let key = preconditions.idempotency_key.as_deref().unwrap_or_default();

@@ -80,9 +80,16 @@ impl App {
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut tasks = JoinSet::new();
         if self.settings.relay_enabled {
-            let relay = OutboxRelay::new(self.state.pool.clone(), relay_settings(&self.settings));
+            let relay = OutboxRelay::new(self.state.pool.clone(), relay_settings(&self.settings))
+                .with_signal(self.state.outbox.clone());
             tasks.spawn(relay.run(shutdown.clone()));
         }
+        tasks.spawn(
+            self.state
+                .outbox
+                .clone()
+                .forward(self.state.pool.clone(), shutdown.clone()),
+        );
         let grace = Duration::from_secs(self.settings.shutdown_grace_seconds);
         let request_timeout = Duration::from_secs(self.settings.request_timeout_seconds);
         let router = routes::router(self.state.clone(), request_timeout);
@@ -115,6 +122,7 @@ fn relay_settings(settings: &Settings) -> RelaySettings {
         },
         schema_registry_url: settings.schema_registry_url.clone(),
         batch_size: settings.relay_batch_size,
-        poll_interval: Duration::from_secs(1),
+        // Only a fallback: commits wake the relay (messaging/src/relay/signal.rs).
+        poll_interval: Duration::from_millis(250),
     }
 }

@@ -5,7 +5,7 @@ use command_api::{App, Settings};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init("command-api");
+    let _telemetry = platform::telemetry::init("command-api");
     let settings = Settings::parse();
     let shutdown = platform::shutdown::on_signal();
     let app = App::build(settings).await?;

@@ -7,7 +7,7 @@ use domain::conversation::Conversation;
 use domain::invoice::Invoice;
 use domain::subscription::Subscription;
 use domain::task::Task;
-use messaging::BrokerProbe;
+use messaging::{BrokerProbe, OutboxSignal};
 use platform::Authenticator;
 use sqlx::PgPool;
 use store::Repository;
@@ -20,6 +20,8 @@ pub struct AppState {
     pub(crate) pool: PgPool,
     pub(crate) auth: Arc<Authenticator>,
     pub(crate) probe: BrokerProbe,
+    /// Told of every commit, so the relay publishes it without polling.
+    pub(crate) outbox: OutboxSignal,
     pub(crate) agents: Arc<Repository<Agent>>,
     pub(crate) tasks: Arc<Repository<Task>>,
     pub(crate) conversations: Arc<Repository<Conversation>>,
@@ -41,6 +43,7 @@ impl AppState {
             pool,
             auth,
             probe,
+            outbox: OutboxSignal::default(),
         }
     }
 

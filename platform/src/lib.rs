@@ -1,10 +1,13 @@
-//! Plumbing every service shares: telemetry, graceful shutdown, JWT authentication,
-//! RFC 9457 problem responses and health routes.
+//! Plumbing every service shares: logs, traces and metrics, graceful shutdown, JWT
+//! authentication, RFC 9457 problem responses.
 
 pub mod auth;
+pub mod http;
+pub mod prometheus;
 pub mod problem;
 pub mod shutdown;
 pub mod telemetry;
+pub mod trace;
 
 pub use auth::{AuthError, Authenticator, Claims, Role};
 pub use problem::{Problem, ProblemField};

@@ -17,6 +17,19 @@ pub struct DeadLetterRow {
     pub retried_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// Dead letters waiting for a retry, per projection.
+///
+/// # Errors
+/// On database failure.
+pub async fn pending_counts(pool: &sqlx::PgPool) -> Result<Vec<(String, i64)>, ProjectorError> {
+    Ok(sqlx::query_as(
+        "SELECT projection, count(*) FROM public.projection_dead_letters
+         WHERE retried_at IS NULL GROUP BY projection ORDER BY projection",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
 /// Dead letters not yet retried successfully, oldest first.
 ///
 /// # Errors

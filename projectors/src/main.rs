@@ -21,9 +21,9 @@ async fn main() -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Run {
         projections: Vec::new(),
     });
-    if matches!(command, Command::Run { .. }) {
-        platform::telemetry::init("projectors");
-    }
+    // Only the service logs JSON; the operator commands print for people.
+    let _telemetry =
+        matches!(command, Command::Run { .. }).then(|| platform::telemetry::init("projectors"));
     let settings = cli.settings;
     match command {
         Command::Run { projections } => {

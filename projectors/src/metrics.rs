@@ -37,8 +37,9 @@ impl Metrics {
         counters.batches += 1;
     }
 
-    /// Renders the counters and the given lag per partition.
-    pub fn render(&self, lag: &[(String, String, i32, i64)]) -> String {
+    /// Renders the counters, the given lag per partition and dead letters waiting per
+    /// projection.
+    pub fn render(&self, lag: &[(String, String, i32, i64)], dead_letters: &[(String, i64)]) -> String {
         let all = self
             .counters
             .lock()
@@ -78,6 +79,10 @@ impl Metrics {
         let _ = writeln!(out, "# HELP projector_lag_records Records on the topic not yet applied.\n# TYPE projector_lag_records gauge");
         for (projection, topic, partition, lag) in lag {
             let _ = writeln!(out, "projector_lag_records{{projection=\"{projection}\",topic=\"{topic}\",partition=\"{partition}\"}} {lag}");
+        }
+        let _ = writeln!(out, "# HELP projector_dlq_size Dead letters waiting for a retry.\n# TYPE projector_dlq_size gauge");
+        for (projection, count) in dead_letters {
+            let _ = writeln!(out, "projector_dlq_size{{projection=\"{projection}\"}} {count}");
         }
         out
     }

@@ -134,6 +134,10 @@ impl Service {
             .route("/health", get(|| async { "ok" }))
             .route("/ready", get(ready))
             .route("/metrics", get(metrics))
+            .route_layer(axum::middleware::from_fn_with_state(
+                "projectors",
+                platform::http::observe,
+            ))
             .with_state(self.runtime.clone());
         let stop = shutdown.clone();
         axum::serve(self.listener, router)
@@ -173,5 +177,10 @@ async fn metrics(State(runtime): State<Runtime>) -> (StatusCode, String) {
             )
         })
         .collect();
-    (StatusCode::OK, runtime.metrics.render(&lag))
+    let dead_letters = crate::dlq::pending_counts(&runtime.pool)
+        .await
+        .unwrap_or_default();
+    let mut out = runtime.metrics.render(&lag, &dead_letters);
+    out.push_str(&platform::prometheus::render());
+    (StatusCode::OK, out)
 }

@@ -5,7 +5,7 @@ use query_api::{App, Settings};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init("query-api");
+    let _telemetry = platform::telemetry::init("query-api");
     let settings = Settings::parse();
     let shutdown = platform::shutdown::on_signal();
     let app = App::build(settings).await?;

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use platform::{Authenticator, Claims, Problem, Role};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -34,7 +34,12 @@ pub fn router(pool: PgPool, auth: Arc<Authenticator>) -> Router {
         .route("/v1/sagas/{id}/retry", post(retry))
         .route("/v1/sagas/{id}/cancel", post(cancel))
         .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+        .route("/ready", get(ready))
         .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            "sagas",
+            platform::http::observe,
+        ))
         .with_state(Api { pool, auth })
 }
 
@@ -209,6 +214,17 @@ async fn cancel(
     .await
 }
 
+/// PostgreSQL reachable (the sagas' state and their deadlines live there).
+async fn ready(State(api): State<Api>) -> (StatusCode, Json<Value>) {
+    let database = sqlx::query("SELECT 1").execute(&api.pool).await.is_ok();
+    let status = if database {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(json!({ "database": database })))
+}
+
 async fn metrics(State(api): State<Api>) -> Result<String, Problem> {
     let counts: Vec<(String, String, i64)> =
         sqlx::query_as("SELECT saga_type, status, count(*) FROM saga_instances GROUP BY saga_type, status ORDER BY 1, 2")
@@ -223,5 +239,14 @@ async fn metrics(State(api): State<Api>) -> Result<String, Problem> {
             "sagas{{type=\"{saga_type}\",status=\"{status}\"}} {count}"
         );
     }
+    let dead_letters: i64 = sqlx::query_scalar("SELECT count(*) FROM saga_dead_letters")
+        .fetch_one(&api.pool)
+        .await
+        .map_err(internal)?;
+    let _ = writeln!(
+        out,
+        "# HELP saga_dead_letters Records the saga intake could not decode.\n# TYPE saga_dead_letters gauge\nsaga_dead_letters {dead_letters}"
+    );
+    out.push_str(&platform::prometheus::render());
     Ok(out)
 }

@@ -50,14 +50,17 @@ impl CommandClient {
         let Some(token) = self.auth.mint("saga-runtime", tenant, &["operator"], 300) else {
             return Sent::Transient("no HS256 secret to sign commands with".into());
         };
-        let response = self
+        let mut request = self
             .http
             .post(format!("{}{path}", self.base_url))
             .bearer_auth(token)
             .header("idempotency-key", idempotency_key)
-            .json(body)
-            .send()
-            .await;
+            .json(body);
+        // The saga step's span: the command's events continue the workflow's trace.
+        if let Some(traceparent) = platform::trace::traceparent(&tracing::Span::current()) {
+            request = request.header("traceparent", traceparent);
+        }
+        let response = request.send().await;
         match response {
             Err(error) => Sent::Transient(error.to_string()),
             Ok(response) if response.status().is_success() => {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::instances::{self, SagaInstance};
 use crate::workflows::{self, Deadline, Transition};
@@ -41,7 +42,21 @@ pub async fn step_one(context: &Context) -> Result<bool, sqlx::Error> {
         tx.commit().await?;
         return Ok(false);
     };
-    let (actions, transition) = workflows::run_step(context, &saga).await;
+    let span = tracing::info_span!(
+        "saga_step",
+        saga_id = %saga.saga_id,
+        saga_type = %saga.saga_type,
+        step = %saga.step,
+        trace_id = tracing::field::Empty,
+    );
+    platform::trace::continue_trace(&span, saga.traceparent.as_deref());
+    if let Some(id) = platform::trace::trace_id(&span) {
+        span.record("trace_id", id);
+    }
+    // Commands sent by the step carry this span as their traceparent (commands.rs).
+    let (actions, transition) = workflows::run_step(context, &saga)
+        .instrument(span.clone())
+        .await;
     for action in &actions {
         instances::log(
             &mut tx,
@@ -71,7 +86,7 @@ pub async fn step_one(context: &Context) -> Result<bool, sqlx::Error> {
     instances::save(&mut tx, &saga).await?;
     tx.commit().await?;
     if (saga.status.as_str(), saga.step.as_str()) != (before.0.as_str(), before.1.as_str()) {
-        tracing::info!(saga_id = %saga.saga_id, saga_type = %saga.saga_type, status = %saga.status, step = %saga.step, "saga advanced");
+        tracing::info!(parent: &span, saga_id = %saga.saga_id, saga_type = %saga.saga_type, status = %saga.status, step = %saga.step, "saga advanced");
     }
     Ok(true)
 }

@@ -18,6 +18,9 @@ pub struct SagaInstance {
     pub deadline_at: Option<DateTime<Utc>>,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
+    /// W3C trace context of the event that started the saga: its steps and the commands
+    /// they send continue that trace.
+    pub traceparent: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -43,12 +46,18 @@ pub struct NewSaga<'a> {
     pub deadline_at: Option<DateTime<Utc>>,
 }
 
+/// Starts `saga` in the trace of the event that caused it.
+///
 /// # Errors
 /// On database failure.
-pub async fn start(db: &mut PgConnection, saga: NewSaga<'_>) -> Result<(), sqlx::Error> {
+pub async fn start(
+    db: &mut PgConnection,
+    saga: NewSaga<'_>,
+    traceparent: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO saga_instances (saga_id, saga_type, correlation_id, tenant_id, status, step, data, deadline_at)
-         VALUES ($1, $2, $3, $4, 'running', $5, $6, $7) ON CONFLICT (saga_type, correlation_id) DO NOTHING",
+        "INSERT INTO saga_instances (saga_id, saga_type, correlation_id, tenant_id, status, step, data, deadline_at, traceparent)
+         VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8) ON CONFLICT (saga_type, correlation_id) DO NOTHING",
     )
     .bind(Uuid::now_v7())
     .bind(saga.saga_type)
@@ -57,6 +66,7 @@ pub async fn start(db: &mut PgConnection, saga: NewSaga<'_>) -> Result<(), sqlx:
     .bind(saga.step)
     .bind(&saga.data)
     .bind(saga.deadline_at)
+    .bind(traceparent.filter(|t| !t.is_empty()))
     .execute(db)
     .await?;
     Ok(())
@@ -75,7 +85,7 @@ pub async fn claim_due(
         "SELECT * FROM saga_instances
          WHERE status IN ('running', 'compensating')
            AND (next_attempt_at <= now() OR deadline_at <= now())
-         ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+         ORDER BY created_at, saga_id LIMIT $1 FOR UPDATE SKIP LOCKED",
     )
     .bind(limit)
     .fetch_all(db)

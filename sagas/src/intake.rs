@@ -1,9 +1,11 @@
 //! Intake: the sagas' consumer group turns events into saga instances. Saga rows and the
-//! consumer's offsets commit in one transaction (effectively once, as on the read side);
-//! records below the stored offsets are skipped, and starting a saga twice is a no-op.
+//! consumer's offsets commit in one transaction (effectively once, as on the read side): on
+//! assignment the consumer seeks to the stored offsets, records below them are skipped, a
+//! record past them (a gap) is never applied, and starting a saga twice is a no-op.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use domain::agent::AgentEvent;
 use domain::conversation::ConversationEvent;
@@ -11,6 +13,7 @@ use domain::invoice::InvoiceEvent;
 use domain::subscription::SubscriptionEvent;
 use domain::task::TaskEvent;
 use futures::StreamExt;
+use messaging::consumer::{OffsetCache, OffsetTracker, PartitionKey, Position, SeekToStoredOffsets};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -22,12 +25,19 @@ use tokio_util::sync::CancellationToken;
 use crate::instances::{self, NewSaga};
 use crate::workflows::{agent_deployment, billing_cycle, conversation_reply, task_execution};
 
-/// A consumed record: partition, offset, and the decoded event or why it did not decode.
-type Consumed = (
-    (String, i32),
-    i64,
-    Result<(EventMetadata, AnyEvent), String>,
-);
+/// A consumed record: where it was, its bytes, and the decoded event or why it did not decode.
+struct Consumed {
+    key: PartitionKey,
+    offset: i64,
+    payload: Vec<u8>,
+    decoded: Result<(EventMetadata, AnyEvent), String>,
+}
+
+/// What a batch did to the offsets.
+struct Applied {
+    next: HashMap<PartitionKey, i64>,
+    rewind: HashMap<PartitionKey, i64>,
+}
 
 pub struct Intake {
     pub pool: PgPool,
@@ -40,17 +50,22 @@ impl Intake {
     /// Consumes until shutdown.
     ///
     /// # Errors
-    /// On broker or database failure; the caller restarts it.
+    /// On broker, registry or database failure; the caller restarts it (nothing of the failed
+    /// batch was committed, and the new consumer starts from the stored offsets).
     pub async fn run(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
-        let consumer: StreamConsumer = ClientConfig::new()
+        let known = OffsetCache::default();
+        known.replace(self.stored_offsets().await?);
+        let consumer: StreamConsumer<SeekToStoredOffsets> = ClientConfig::new()
             .set("bootstrap.servers", &self.brokers)
             .set("group.id", format!("{}.sagas", self.topic_prefix))
             .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "1000")
             // Tansu holds a fetch for the whole wait even when records are there: keep it short.
             .set("fetch.wait.max.ms", "10")
-            .create()?;
+            .create_with_context(SeekToStoredOffsets::new(known.clone(), "sagas"))?;
         let topics = [
             Topic::Agents,
             Topic::Tasks,
@@ -64,22 +79,48 @@ impl Intake {
             let chunk = tokio::select! {
                 chunk = batches.next() => chunk,
                 () = shutdown.cancelled() => return Ok(()),
+                // Idle: keep the copy the rebalance callback reads fresh.
+                () = tokio::time::sleep(Duration::from_secs(1)) => Some(Vec::new()),
             };
             let Some(chunk) = chunk else { return Ok(()) };
+            if chunk.is_empty() {
+                known.replace(self.stored_offsets().await?);
+                continue;
+            }
             let mut records = Vec::with_capacity(chunk.len());
             for message in chunk {
                 let message = message?;
-                let key = (message.topic().to_owned(), message.partition());
-                let decoded = match message.payload() {
-                    Some(payload) => self.codec.decode(payload).await.map_err(|e| e.to_string()),
-                    None => Err("empty record".to_owned()),
+                let payload = message.payload().unwrap_or_default().to_vec();
+                let decoded = match self.codec.decode(&payload).await {
+                    // The registry is down, not the record broken: retry, skip nothing.
+                    Err(error) if error.is_transient() => return Err(error.into()),
+                    Err(error) => Err(error.to_string()),
+                    Ok(pair) => Ok(pair),
                 };
-                records.push((key, message.offset(), decoded));
+                records.push(Consumed {
+                    key: PartitionKey {
+                        topic: message.topic().to_owned(),
+                        partition: message.partition(),
+                    },
+                    offset: message.offset(),
+                    payload,
+                    decoded,
+                });
             }
-            let next = self.apply(&records).await?;
+            let applied = self.apply(&records).await?;
+            known.replace(self.stored_offsets().await?);
+            for (key, offset) in &applied.rewind {
+                consumer.seek(
+                    &key.topic,
+                    key.partition,
+                    Offset::Offset(*offset),
+                    Duration::from_secs(5),
+                )?;
+            }
+            // A hint for the next member of the group; PostgreSQL stays the truth.
             let mut hint = TopicPartitionList::new();
-            for ((topic, partition), offset) in next {
-                hint.add_partition_offset(&topic, partition, Offset::Offset(offset))?;
+            for (key, offset) in applied.next {
+                hint.add_partition_offset(&key.topic, key.partition, Offset::Offset(offset))?;
             }
             if hint.count() > 0 {
                 consumer.commit(&hint, CommitMode::Async)?;
@@ -87,44 +128,77 @@ impl Intake {
         }
     }
 
-    async fn apply(&self, records: &[Consumed]) -> anyhow::Result<HashMap<(String, i32), i64>> {
+    async fn stored_offsets(&self) -> Result<HashMap<PartitionKey, i64>, sqlx::Error> {
+        stored_offsets(&self.pool, false).await
+    }
+
+    async fn apply(&self, records: &[Consumed]) -> anyhow::Result<Applied> {
         let mut tx = self.pool.begin().await?;
-        let stored: HashMap<(String, i32), i64> = sqlx::query_as::<_, (String, i32, i64)>(
-            "SELECT topic, partition, next_offset FROM saga_offsets ORDER BY topic, partition FOR UPDATE",
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|(topic, partition, next)| ((topic, partition), next))
-        .collect();
-        let mut next = HashMap::new();
-        for (key, offset, decoded) in records {
-            if *offset < stored.get(key).copied().unwrap_or(0) {
+        let stored = stored_offsets(&mut *tx, true).await?;
+        let mut tracker = OffsetTracker::new(&stored);
+        for record in records {
+            if tracker.place(&record.key, record.offset) != Position::Next {
                 continue;
             }
-            next.insert(key.clone(), offset + 1);
-            match decoded {
+            match &record.decoded {
                 Ok((meta, event)) => react(&mut tx, meta, event).await?,
-                // The read side's DLQ keeps poison records; sagas only skip them.
-                Err(error) => {
-                    tracing::warn!(topic = %key.0, partition = key.1, offset, %error, "undecodable record skipped")
-                }
+                Err(error) => dead_letter(&mut tx, record, error).await?,
             }
         }
-        for ((topic, partition), offset) in &next {
+        let (next, rewind) = tracker.finish();
+        for (key, offset) in &next {
             sqlx::query(
                 "INSERT INTO saga_offsets (topic, partition, next_offset) VALUES ($1, $2, $3)
                  ON CONFLICT (topic, partition) DO UPDATE SET next_offset = greatest(saga_offsets.next_offset, EXCLUDED.next_offset)",
             )
-            .bind(topic)
-            .bind(partition)
+            .bind(&key.topic)
+            .bind(key.partition)
             .bind(offset)
             .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
-        Ok(next)
+        Ok(Applied { next, rewind })
     }
+}
+
+/// The intake's stored next offsets; `lock` holds them until the transaction ends, so two
+/// intakes can never apply the same partition at once (e.g. during a rebalance).
+async fn stored_offsets<'c>(
+    db: impl sqlx::PgExecutor<'c>,
+    lock: bool,
+) -> Result<HashMap<PartitionKey, i64>, sqlx::Error> {
+    let sql = if lock {
+        "SELECT topic, partition, next_offset FROM saga_offsets ORDER BY topic, partition FOR UPDATE"
+    } else {
+        "SELECT topic, partition, next_offset FROM saga_offsets"
+    };
+    let rows: Vec<(String, i32, i64)> = sqlx::query_as(sql).fetch_all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(topic, partition, next)| (PartitionKey { topic, partition }, next))
+        .collect())
+}
+
+/// A record no build of ours can decode: kept (visible at `/metrics`), never silently dropped.
+async fn dead_letter(
+    db: &mut PgConnection,
+    record: &Consumed,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    tracing::error!(topic = %record.key.topic, partition = record.key.partition, offset = record.offset, %error, "undecodable record: saga dead letter");
+    sqlx::query(
+        "INSERT INTO saga_dead_letters (topic, partition, \"offset\", error, payload) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (topic, partition, \"offset\") DO NOTHING",
+    )
+    .bind(&record.key.topic)
+    .bind(record.key.partition)
+    .bind(record.offset)
+    .bind(error)
+    .bind(&record.payload)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Starts or stops sagas for one event.
@@ -146,7 +220,7 @@ async fn react(
                 }),
                 deadline_at: None,
             };
-            instances::start(db, saga).await
+            instances::start(db, saga, meta.traceparent.as_deref()).await
         }
         // Cancelled by someone else: the saga stops where it is.
         AnyEvent::Task(TaskEvent::TaskCancelled(_)) => {
@@ -169,7 +243,7 @@ async fn react(
                 data: json!({ "agent_id": meta.aggregate_id, "deployment": requested.deployment }),
                 deadline_at: None,
             };
-            instances::start(db, saga).await
+            instances::start(db, saga, meta.traceparent.as_deref()).await
         }
         AnyEvent::Subscription(SubscriptionEvent::BillingPeriodClosed(closed)) => {
             let (start, end) = (
@@ -184,7 +258,7 @@ async fn react(
                 data: json!({ "period_start": start, "period_end": end }),
                 deadline_at: None,
             };
-            instances::start(db, saga).await
+            instances::start(db, saga, meta.traceparent.as_deref()).await
         }
         // A payment of an invoice whose billing saga paused the agents: resume them.
         AnyEvent::Invoice(InvoiceEvent::InvoicePaid(_)) => {
@@ -205,7 +279,7 @@ async fn react(
                 data: json!({ "invoice_id": meta.aggregate_id, "agents": agents }),
                 deadline_at: None,
             };
-            instances::start(db, saga).await
+            instances::start(db, saga, meta.traceparent.as_deref()).await
         }
         AnyEvent::Conversation(ConversationEvent::MessageReceived(message)) => {
             let saga = NewSaga {
@@ -216,7 +290,7 @@ async fn react(
                 data: json!({ "conversation_id": meta.aggregate_id, "message_number": message.message_number }),
                 deadline_at: None,
             };
-            instances::start(db, saga).await
+            instances::start(db, saga, meta.traceparent.as_deref()).await
         }
         _ => Ok(()),
     }

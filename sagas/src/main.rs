@@ -6,7 +6,7 @@ use sagas::settings::Settings;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init("sagas");
+    let _telemetry = platform::telemetry::init("sagas");
     let settings = Settings::parse();
     let shutdown = platform::shutdown::on_signal();
     let service = Service::build(&settings).await?;

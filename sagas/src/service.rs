@@ -51,7 +51,9 @@ impl Service {
     /// When the database cannot be prepared, a setting is invalid or the port is taken.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         store::create_database_if_missing(&settings.database_url).await?;
-        let pool = store::connect(&settings.database_url, (settings.workers as u32) + 5).await?;
+        // A worker holds its claim's transaction while its step may read on a second connection;
+        // the intake and the operator API need theirs too.
+        let pool = store::connect(&settings.database_url, 2 * (settings.workers as u32) + 4).await?;
         crate::migrate(&pool)
             .await
             .context("migrating saga tables")?;

@@ -42,16 +42,6 @@ fn parse_if_match(value: &str) -> Result<u64, ApiError> {
         .map_err(|_| bad_header("If-Match", "must be the resource version, e.g. \"3\""))
 }
 
-fn valid_traceparent(value: &str) -> bool {
-    let parts: Vec<&str> = value.split('-').collect();
-    let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
-    parts.len() == 4
-        && hex(parts[0], 2)
-        && hex(parts[1], 32)
-        && hex(parts[2], 16)
-        && hex(parts[3], 2)
-}
-
 impl FromRequestParts<AppState> for Preconditions {
     type Rejection = ApiError;
 
@@ -74,10 +64,10 @@ impl FromRequestParts<AppState> for Preconditions {
             .filter(|id| !id.is_empty() && id.len() <= 128)
             .map_or_else(|| Uuid::new_v4().to_string(), str::to_owned);
         let causation_id = header(headers, "x-request-id")?.map(str::to_owned);
-        // Continue the caller's trace when it sent one; otherwise this request starts one.
-        let traceparent = header(headers, "traceparent")?
-            .filter(|t| valid_traceparent(t))
-            .map_or_else(new_traceparent, str::to_owned);
+        // The request's span (platform::http::observe) continues the caller's trace when it
+        // sent a valid traceparent and starts one otherwise; its events carry that span on.
+        let traceparent = platform::trace::traceparent(&tracing::Span::current())
+            .unwrap_or_else(new_traceparent);
         Ok(Self {
             if_match,
             idempotency_key,
@@ -88,6 +78,8 @@ impl FromRequestParts<AppState> for Preconditions {
     }
 }
 
+/// Only when the request span is not recorded (no subscriber installed, e.g. an embedding
+/// that did not call `platform::telemetry::init`): a fresh root, so every event has one.
 fn new_traceparent() -> String {
     let trace = Uuid::new_v4().simple().to_string();
     let span = &Uuid::new_v4().simple().to_string()[..16];

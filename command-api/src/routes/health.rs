@@ -1,4 +1,4 @@
-//! Liveness and readiness (no authentication).
+//! Liveness, readiness and metrics (no authentication).
 
 use std::time::Duration;
 
@@ -27,4 +27,13 @@ pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Va
         status,
         Json(json!({ "database": database, "broker": broker })),
     )
+}
+
+/// Prometheus text: HTTP rate, errors and latency, the relay's publishing, and the backlog of
+/// committed events not yet acknowledged by the broker.
+pub(crate) async fn metrics(State(state): State<AppState>) -> (StatusCode, String) {
+    if let Ok(backlog) = messaging::OutboxRelay::backlog(&state.pool).await {
+        metrics::gauge!("relay_outbox_backlog").set(backlog as f64);
+    }
+    (StatusCode::OK, platform::prometheus::render())
 }

@@ -1,4 +1,4 @@
-//! The router: `/v1` commands, health, readiness and the OpenAPI document.
+//! The router: `/v1` commands, health, readiness, metrics and the OpenAPI document.
 
 pub(crate) mod agents;
 pub(crate) mod conversations;
@@ -68,6 +68,11 @@ pub(crate) fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/openapi.json", get(crate::openapi::document))
+        .route("/metrics", get(health::metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            "command-api",
+            platform::http::observe,
+        ))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(crate::extract::MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

@@ -2,13 +2,16 @@
 //!
 //! Leadership is a PostgreSQL session advisory lock: the leader holds it on a dedicated
 //! connection, a standby polls for it, and a leader that dies (or loses that connection)
-//! releases it with its session. The leader is woken by LISTEN/NOTIFY from the events
-//! trigger, polls as a fallback, and backs off (backon) while the broker is down; commands
+//! releases it with its session. The leader is woken in process by the commits of its own
+//! process and by LISTEN/NOTIFY for the commits of others (see `signal`), polls as a fallback, and backs off (backon) while the broker is down; commands
 //! keep being accepted meanwhile and the backlog drains when the broker returns.
 
 mod leadership;
 mod publish;
 mod row;
+mod signal;
+
+pub use signal::OutboxSignal;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +40,7 @@ pub struct OutboxRelay {
     pool: PgPool,
     settings: RelaySettings,
     codec: Arc<RegistryCodec>,
+    signal: OutboxSignal,
 }
 
 fn backoff() -> impl Iterator<Item = Duration> {
@@ -55,7 +59,15 @@ impl OutboxRelay {
             pool,
             settings,
             codec: Arc::new(codec),
+            signal: OutboxSignal::default(),
         }
+    }
+
+    /// Wakes this relay on the commits signalled to `signal` (the command handlers' copy).
+    #[must_use]
+    pub fn with_signal(mut self, signal: OutboxSignal) -> Self {
+        self.signal = signal;
+        self
     }
 
     /// Runs until `shutdown`: standby until leader, then publish until leadership is lost.
@@ -66,7 +78,9 @@ impl OutboxRelay {
                 return;
             };
             tracing::info!("outbox relay is the leader");
-            match self.lead(lock, &shutdown).await {
+            let led = self.lead(lock, &shutdown).await;
+            self.signal.set_leading(false);
+            match led {
                 Ok(()) => return,
                 Err(error) => {
                     let delay = delays.next().unwrap_or(Duration::from_secs(5));
@@ -96,6 +110,9 @@ impl OutboxRelay {
         let mut producer = idempotent_producer(&self.settings.kafka)?;
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(OUTBOX_CHANNEL).await?;
+        // From here on this process's commits wake us directly (the first round below reads
+        // whatever was committed before).
+        self.signal.set_leading(true);
         let outbox = OutboxBatch::new(self.pool.clone());
         let mut delays = backoff();
         loop {
@@ -135,6 +152,7 @@ impl OutboxRelay {
         tokio::select! {
             // A lost listener connection reconnects on the next recv; the poll covers the gap.
             _ = listener.recv() => {}
+            () = self.signal.local_commit() => {}
             () = tokio::time::sleep(self.settings.poll_interval) => {}
             () = shutdown.cancelled() => {}
         }

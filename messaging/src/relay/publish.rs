@@ -68,9 +68,12 @@ pub(super) async fn batch(
     Ok(rows.len())
 }
 
+/// Commit (the outbox row's enqueue time) to broker acknowledgement, at `/metrics`.
 fn record_latency(enqueued_at: chrono::DateTime<chrono::Utc>) {
     let latency = (chrono::Utc::now() - enqueued_at)
         .to_std()
         .unwrap_or(Duration::ZERO);
+    metrics::counter!("relay_published_total").increment(1);
+    metrics::histogram!("relay_publish_latency_seconds").record(latency.as_secs_f64());
     tracing::trace!(latency_ms = latency.as_millis() as u64, "event published");
 }

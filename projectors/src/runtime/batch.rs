@@ -5,9 +5,12 @@ use std::collections::{BTreeSet, HashMap};
 use rdkafka::message::{Headers, Message, OwnedMessage};
 use schemas::{AnyEvent, EventMetadata};
 use sqlx::PgConnection;
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use super::dead_letters::{record_dead_letters, DeadLetter};
+use messaging::consumer::{OffsetTracker, Position};
+
 use super::offsets::{lock_offsets, save_offsets, PartitionKey};
 use super::Runtime;
 use crate::projections;
@@ -90,18 +93,18 @@ pub async fn apply_batch(
         .collect();
     let mut decoded = Vec::with_capacity(batch.len());
     for record in &batch {
-        decoded.push(
-            runtime
-                .codec
-                .decode(&record.payload)
-                .await
-                .map_err(|e| e.to_string()),
-        );
+        match runtime.codec.decode(&record.payload).await {
+            // The registry is down, not the record broken: retry the batch, dead-letter nothing.
+            Err(error) if error.is_transient() => return Err(error.into()),
+            other => decoded.push(other.map_err(|e| e.to_string())),
+        }
     }
-    match apply_decoded(runtime, generation, &batch, &decoded, false).await {
+    // Live batches continue each event's trace; a rebuild replays history and traces nothing.
+    let traced = until.is_none();
+    match apply_decoded(runtime, generation, &batch, &decoded, false, traced).await {
         Err(ProjectorError::Database(error)) if is_apply_error(&error) => {
             // Some record broke a constraint: isolate records so only the culprit is dead-lettered.
-            apply_decoded(runtime, generation, &batch, &decoded, true).await
+            apply_decoded(runtime, generation, &batch, &decoded, true, traced).await
         }
         other => other,
     }
@@ -119,6 +122,7 @@ async fn apply_decoded(
     batch: &[&Inbound],
     decoded: &[Decoded],
     isolate: bool,
+    traced: bool,
 ) -> Result<BatchOutcome, ProjectorError> {
     let mut tx = runtime.pool.begin().await?;
     generation.enter(&mut tx).await?;
@@ -138,28 +142,16 @@ async fn apply_decoded(
         applied_versions(&mut tx, decoded).await?
     };
     let mut advanced = HashMap::new();
+    let mut tracker = OffsetTracker::new(&stored);
     for (record, decoded) in batch.iter().zip(decoded) {
-        let expected = outcome
-            .next_offsets
-            .get(&record.key)
-            .or(stored.get(&record.key))
-            .copied();
-        if outcome.rewind.contains_key(&record.key) {
-            continue;
+        match tracker.place(&record.key, record.offset) {
+            Position::Next => {}
+            Position::Applied => {
+                outcome.skipped += 1;
+                continue;
+            }
+            Position::Gap(_) => continue,
         }
-        if record.offset < expected.unwrap_or(0) {
-            outcome.skipped += 1;
-            continue;
-        }
-        // Never apply across a gap: what lies between would be lost for good.
-        if let Some(expected) = expected.filter(|expected| record.offset > *expected) {
-            tracing::warn!(topic = %record.key.topic, partition = record.key.partition, expected, got = record.offset, "gap before record; rewinding");
-            outcome.rewind.insert(record.key.clone(), expected);
-            continue;
-        }
-        outcome
-            .next_offsets
-            .insert(record.key.clone(), record.offset + 1);
         let (meta, event) = match decoded {
             Ok(pair) => pair,
             Err(error) => {
@@ -172,7 +164,14 @@ async fn apply_decoded(
             if meta.sequence <= *applied {
                 outcome.skipped += 1;
             } else {
-                projections::apply(generation.projection, &mut tx, meta, event).await?;
+                let apply = projections::apply(generation.projection, &mut tx, meta, event);
+                if traced {
+                    let span = event_span(generation, meta);
+                    apply.instrument(span.clone()).await?;
+                    tracing::debug!(parent: &span, "event projected");
+                } else {
+                    apply.await?;
+                }
                 *applied = meta.sequence;
                 advanced.insert(meta.aggregate_id, (meta.tenant_id.clone(), meta.sequence));
                 outcome.applied += 1;
@@ -199,6 +198,7 @@ async fn apply_decoded(
             Err(other) => return Err(other),
         }
     }
+    (outcome.next_offsets, outcome.rewind) = tracker.finish();
     save_versions(&mut tx, &advanced).await?;
     save_offsets(&mut tx, generation, &outcome.next_offsets).await?;
     outcome.dead_letters = record_dead_letters(&mut tx, generation.projection, &dead).await?;
@@ -209,6 +209,23 @@ async fn apply_decoded(
         .await?;
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// A span continuing the trace of the request that produced the event.
+fn event_span(generation: Generation, meta: &EventMetadata) -> tracing::Span {
+    let span = tracing::info_span!(
+        "project",
+        projection = %generation.projection,
+        event_type = %meta.event_type,
+        aggregate_id = %meta.aggregate_id,
+        sequence = meta.sequence,
+        trace_id = tracing::field::Empty,
+    );
+    platform::trace::continue_trace(&span, meta.traceparent.as_deref());
+    if let Some(id) = platform::trace::trace_id(&span) {
+        span.record("trace_id", id);
+    }
+    span
 }
 
 /// The versions already applied for the aggregates of a batch, locked until commit.

@@ -6,11 +6,7 @@ use sqlx::PgConnection;
 
 use crate::{Generation, ProjectorError};
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PartitionKey {
-    pub topic: String,
-    pub partition: i32,
-}
+pub use messaging::consumer::PartitionKey;
 
 /// The stored next offsets of a generation.
 ///

@@ -360,10 +360,21 @@ async fn least_loaded_agent(
         })
         .unwrap_or_default();
     let mut tx = context.pool.begin().await?;
-    let generation =
-        projectors::Generation::live(&context.pool, projectors::ProjectionName::Agents)
-            .await
-            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    // The live generation, read on the same connection (a second one per worker could
+    // exhaust the pool); no generation yet means no agent is known.
+    let live: Option<i32> = sqlx::query_scalar(
+        "SELECT live_generation FROM projection_generations WHERE projection = $1",
+    )
+    .bind(projectors::ProjectionName::Agents.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(number) = live else {
+        return Ok(None);
+    };
+    let generation = projectors::Generation {
+        projection: projectors::ProjectionName::Agents,
+        number,
+    };
     generation
         .enter(&mut tx)
         .await
@@ -403,6 +414,7 @@ mod tests {
             deadline_at: Some(Utc::now() - chrono::Duration::seconds(1)),
             next_attempt_at: Utc::now(),
             last_error: None,
+            traceparent: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }

@@ -7,3 +7,4 @@ mod rebalance;
 mod rebuild;
 mod republish;
 mod support;
+mod trace;

@@ -84,6 +84,26 @@ impl World {
         .unwrap()
     }
 
+    /// The trace id each event of aggregate `id` carries in its metadata, in order.
+    pub async fn trace_ids_of(&self, id: &str) -> Vec<String> {
+        let traceparents: Vec<Option<String>> = sqlx::query_scalar(
+            "SELECT metadata::jsonb ->> 'traceparent' FROM events WHERE aggregate_id = $1 ORDER BY sequence",
+        )
+        .bind(id)
+        .fetch_all(&self.platform.pool)
+        .await
+        .unwrap();
+        traceparents
+            .iter()
+            .map(|t| {
+                let t = t.as_deref().expect("every event carries a traceparent");
+                ::platform::trace::trace_id_of(t)
+                    .unwrap_or_else(|| panic!("malformed traceparent {t}"))
+                    .to_owned()
+            })
+            .collect()
+    }
+
     /// Waits for the saga about `correlation` to reach a terminal status; returns it.
     pub async fn saga_outcome(&self, correlation: &str, timeout: Duration) -> (String, String) {
         let deadline = Instant::now() + timeout;

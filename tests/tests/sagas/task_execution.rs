@@ -42,6 +42,10 @@ async fn a_created_task_is_assigned_started_and_completed_once() {
             "CompleteTask"
         ]
     );
+    // One trace from the REST call that created the task through every command of the saga.
+    let traces = world.trace_ids_of(&task).await;
+    assert_eq!(traces.len(), 4);
+    assert!(traces.iter().all(|t| *t == traces[0]), "{traces:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
