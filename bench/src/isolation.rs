@@ -5,6 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::ClientConfig;
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
@@ -36,6 +37,14 @@ impl Names {
             .iter()
             .map(|topic| topic.name(&self.topic_prefix))
             .collect()
+    }
+
+    /// The event topics and the projectors' dead-letter topics (made when projectors start).
+    pub fn topics_with_dead_letters(&self) -> Vec<String> {
+        let dead_letters = projectors::ProjectionName::ALL
+            .iter()
+            .map(|projection| format!("{}.dlq.{projection}", self.topic_prefix));
+        self.topics().into_iter().chain(dead_letters).collect()
     }
 }
 
@@ -95,8 +104,9 @@ pub async fn delete_topics(brokers: &str, topics: &[String]) -> anyhow::Result<(
     let names: Vec<&str> = topics.iter().map(String::as_str).collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     for outcome in admin.delete_topics(&names, &options).await? {
-        if let Err((topic, code)) = outcome {
-            anyhow::bail!("deleting {topic}: {code:?}");
+        match outcome {
+            Ok(_) | Err((_, RDKafkaErrorCode::UnknownTopicOrPartition)) => {}
+            Err((topic, code)) => anyhow::bail!("deleting {topic}: {code:?}"),
         }
     }
     Ok(())

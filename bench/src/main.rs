@@ -1,19 +1,30 @@
-//! Benchmarks of the command path (see docs/benchmarks.md):
-//! `cargo run --release -p bench -- commands [--clients N] [--seconds S] [--rate R]`.
+//! Benchmarks of the platform (see docs/benchmarks.md):
+//! `cargo run --release -p bench -- commands|broker|rebuild|visible|sagas`.
 
+mod api;
 mod baseline;
 mod broker;
 mod cli;
 mod commands;
 mod consumer;
+mod copy;
+mod history;
 mod isolation;
 mod load;
 mod mix;
 mod platform;
+mod produce;
+mod progress;
+mod read_side;
+mod rebuild;
+mod rebuild_report;
 mod report;
 mod rest;
+mod saga_report;
 mod stats;
+mod task_sagas;
 mod vacuum;
+mod visible;
 
 use clap::Parser;
 
@@ -23,11 +34,14 @@ use crate::cli::{Cli, Command};
 async fn main() -> anyhow::Result<()> {
     // Off by default: the figures are taken without a log subscriber. With RUST_LOG set, the
     // in-process services log as they do in production (JSON on stdout), e.g. to see the cost.
-    if std::env::var_os("RUST_LOG").is_some() {
-        ::platform::telemetry::init("bench");
-    }
+    let _telemetry = std::env::var_os("RUST_LOG")
+        .is_some()
+        .then(|| ::platform::telemetry::init("bench"));
     match Cli::parse().command {
         Command::Commands(args) => commands::run(args).await,
         Command::Broker(args) => broker::run(args).await,
+        Command::Rebuild(args) => rebuild::run(args).await,
+        Command::Visible(args) => visible::run(args).await,
+        Command::Sagas(args) => task_sagas::run(args).await,
     }
 }

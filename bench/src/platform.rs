@@ -25,8 +25,12 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Platform {
     /// The bench's own small pool on the app's database (for counting events).
     pub pool: PgPool,
+    /// The app's database; the read side and the sagas share it.
+    pub url: String,
     pub base_url: String,
     pub token: String,
+    /// The HS256 secret the app verifies tokens with (the query API and sagas use it too).
+    pub secret: String,
     pub settings: Settings,
     registry: RunningRegistry,
     shutdown: CancellationToken,
@@ -44,17 +48,7 @@ impl Platform {
         store::migrate(&pool)
             .await
             .context("migrating the event store")?;
-
-        let registry_pool = store::connect(&url, 4)
-            .await
-            .context("the registry's pool")?;
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .context("binding the registry")?;
-        let registry = RegistryServer::build(registry_pool, listener)
-            .await
-            .context("starting the schema registry")?
-            .spawn();
+        let registry = start_registry(&url).await?;
 
         let secret = Uuid::new_v4().simple().to_string();
         let mut settings = Settings::for_database(&url, &secret);
@@ -74,8 +68,10 @@ impl Platform {
         let app = tokio::spawn(app.run(shutdown.clone()));
         Ok(Self {
             pool,
+            url,
             base_url,
             token,
+            secret,
             settings,
             registry,
             shutdown,
@@ -92,6 +88,10 @@ impl Platform {
             replication: self.settings.topic_replication,
             message_timeout: Duration::from_millis(self.settings.relay_message_timeout_ms),
         }
+    }
+
+    pub fn registry_url(&self) -> &str {
+        self.registry.url()
     }
 
     /// Stops the app (cancelling its token), then the registry.
@@ -113,4 +113,21 @@ impl Platform {
             .context("the command-api failed")?;
         registry
     }
+}
+
+/// The schema registry in process, on its own pool on `url`'s database, on a free port.
+///
+/// # Errors
+/// When it cannot connect, migrate or bind.
+pub async fn start_registry(url: &str) -> anyhow::Result<RunningRegistry> {
+    let registry_pool = store::connect(url, 4)
+        .await
+        .context("the registry's pool")?;
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("binding the registry")?;
+    Ok(RegistryServer::build(registry_pool, listener)
+        .await
+        .context("starting the schema registry")?
+        .spawn())
 }
