@@ -8,3 +8,4 @@ mod idempotency;
 mod publishing;
 mod relay_leadership;
 mod support;
+mod trace_export;
