@@ -27,7 +27,10 @@ impl OffsetCache {
     }
 
     fn snapshot(&self) -> HashMap<PartitionKey, i64> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 

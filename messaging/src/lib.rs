@@ -1,10 +1,10 @@
 //! Kafka for the platform: the idempotent producer, topic creation, the record headers of
 //! DESIGN.md, and the outbox relay that publishes committed events in order.
 
+pub mod consumer;
 mod error;
 mod headers;
 mod kafka;
-pub mod consumer;
 mod probe;
 pub mod relay;
 

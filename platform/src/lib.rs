@@ -3,8 +3,8 @@
 
 pub mod auth;
 pub mod http;
-pub mod prometheus;
 pub mod problem;
+pub mod prometheus;
 pub mod shutdown;
 pub mod telemetry;
 pub mod trace;

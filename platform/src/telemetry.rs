@@ -13,8 +13,8 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::Layer as _;
 use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer as _;
 use tracing_subscriber::{fmt, EnvFilter};
 
 /// Flushes exported spans when dropped: keep it alive in `main` until the service stopped.
@@ -100,7 +100,11 @@ fn install(service: &'static str, logs: bool) -> Telemetry {
         return Telemetry { provider: None };
     }
     opentelemetry::global::set_tracer_provider(provider.clone());
-    tracing::info!(service, otlp_export = export_requested(), "telemetry initialised");
+    tracing::info!(
+        service,
+        otlp_export = export_requested(),
+        "telemetry initialised"
+    );
     Telemetry {
         provider: Some(provider),
     }

@@ -39,7 +39,11 @@ impl Metrics {
 
     /// Renders the counters, the given lag per partition and dead letters waiting per
     /// projection.
-    pub fn render(&self, lag: &[(String, String, i32, i64)], dead_letters: &[(String, i64)]) -> String {
+    pub fn render(
+        &self,
+        lag: &[(String, String, i32, i64)],
+        dead_letters: &[(String, i64)],
+    ) -> String {
         let all = self
             .counters
             .lock()
@@ -82,7 +86,10 @@ impl Metrics {
         }
         let _ = writeln!(out, "# HELP projector_dlq_size Dead letters waiting for a retry.\n# TYPE projector_dlq_size gauge");
         for (projection, count) in dead_letters {
-            let _ = writeln!(out, "projector_dlq_size{{projection=\"{projection}\"}} {count}");
+            let _ = writeln!(
+                out,
+                "projector_dlq_size{{projection=\"{projection}\"}} {count}"
+            );
         }
         out
     }

@@ -13,7 +13,9 @@ use domain::invoice::InvoiceEvent;
 use domain::subscription::SubscriptionEvent;
 use domain::task::TaskEvent;
 use futures::StreamExt;
-use messaging::consumer::{OffsetCache, OffsetTracker, PartitionKey, Position, SeekToStoredOffsets};
+use messaging::consumer::{
+    OffsetCache, OffsetTracker, PartitionKey, Position, SeekToStoredOffsets,
+};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};

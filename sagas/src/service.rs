@@ -53,7 +53,8 @@ impl Service {
         store::create_database_if_missing(&settings.database_url).await?;
         // A worker holds its claim's transaction while its step may read on a second connection;
         // the intake and the operator API need theirs too.
-        let pool = store::connect(&settings.database_url, 2 * (settings.workers as u32) + 4).await?;
+        let pool =
+            store::connect(&settings.database_url, 2 * (settings.workers as u32) + 4).await?;
         crate::migrate(&pool)
             .await
             .context("migrating saga tables")?;

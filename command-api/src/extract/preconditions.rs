@@ -66,8 +66,8 @@ impl FromRequestParts<AppState> for Preconditions {
         let causation_id = header(headers, "x-request-id")?.map(str::to_owned);
         // The request's span (platform::http::observe) continues the caller's trace when it
         // sent a valid traceparent and starts one otherwise; its events carry that span on.
-        let traceparent = platform::trace::traceparent(&tracing::Span::current())
-            .unwrap_or_else(new_traceparent);
+        let traceparent =
+            platform::trace::traceparent(&tracing::Span::current()).unwrap_or_else(new_traceparent);
         Ok(Self {
             if_match,
             idempotency_key,

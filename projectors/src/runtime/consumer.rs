@@ -1,8 +1,8 @@
 //! The group consumer of a live projection: on partition assignment it seeks to the offsets
 //! stored in PostgreSQL, never trusting the group's committed offsets.
 
-use messaging::consumer::SeekToStoredOffsets;
 pub use messaging::consumer::OffsetCache;
+use messaging::consumer::SeekToStoredOffsets;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::ClientConfig;
 use sqlx::PgPool;

@@ -65,8 +65,15 @@ async fn the_projector_continues_the_trace_of_the_request() {
             let Ok(log) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
-            if log["fields"]["message"] == "event projected" && log["span"]["aggregate_id"] == wanted.as_str() {
-                return Some(log["span"]["trace_id"].as_str().unwrap_or_default().to_owned());
+            if log["fields"]["message"] == "event projected"
+                && log["span"]["aggregate_id"] == wanted.as_str()
+            {
+                return Some(
+                    log["span"]["trace_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
             }
             if Instant::now() > deadline {
                 break;

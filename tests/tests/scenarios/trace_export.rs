@@ -24,7 +24,10 @@ async fn otlp_receiver() -> (String, Received) {
             async move {
                 sink.lock().unwrap().push(body.to_vec());
                 // An empty ExportTraceServiceResponse.
-                ([("content-type", "application/x-protobuf")], Vec::<u8>::new())
+                (
+                    [("content-type", "application/x-protobuf")],
+                    Vec::<u8>::new(),
+                )
             }
         }),
     );
