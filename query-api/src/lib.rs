@@ -5,6 +5,7 @@
 //! carrying a command's consistency token first waits (bounded) until that projection has
 //! applied the token's aggregate version, and says whether its answer is fresh or stale.
 
+mod admin;
 mod error;
 mod extract;
 mod openapi;

@@ -9,6 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ObjectBuilder, RefOr, Required, Type};
 use utoipa::{Modify, OpenApi};
 
+use crate::admin::{dead_letters, events, page, projections, sagas, timeseries};
 use crate::routes::{agents, audit, billing, conversations, messages, tasks, usage};
 
 struct BearerAuth;
@@ -89,7 +90,8 @@ impl ConsistencyDocs {
 impl Modify for ConsistencyDocs {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
-            if path.starts_with("/v1/") {
+            // The admin console's endpoints read no read model: no consistency tokens.
+            if path.starts_with("/v1/") && !path.starts_with("/v1/admin/") {
                 if let Some(operation) = item.get.as_mut() {
                     Self::document(operation);
                 }
@@ -97,6 +99,14 @@ impl Modify for ConsistencyDocs {
         }
     }
 }
+
+const ADMIN_DOC: &str = "The admin console (`GET /admin`) and the endpoints it calls. \
+    Platform-wide, for operators: unlike every other endpoint these are not scoped to the \
+    token's tenant: projections, lag, dead letters and events of all tenants. They need the \
+    admin role (401 without a token, 403 for viewer and operator). Sagas are read and operated \
+    through the sagas service's operator API with the caller's token, which shows the token's \
+    own tenant's sagas. The console's lag needs the broker (`KAFKA_BROKERS`): when it cannot be \
+    reached, lag is `null` and `broker.reachable` false, with the reason.";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -109,7 +119,14 @@ impl Modify for ConsistencyDocs {
         billing::list, billing::get, billing::totals,
         usage::list,
         audit::list,
+        page::console,
+        projections::list, projections::lag,
+        dead_letters::list, dead_letters::retry,
+        sagas::list, sagas::show, sagas::retry, sagas::cancel,
+        events::list,
+        timeseries::get,
     ),
+    tags((name = "admin", description = ADMIN_DOC)),
     security(("bearer" = [])),
     modifiers(&BearerAuth, &ConsistencyDocs)
 )]

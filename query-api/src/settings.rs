@@ -36,6 +36,22 @@ pub struct Settings {
     /// Seconds in-flight requests get to finish after SIGTERM.
     #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 20)]
     pub shutdown_grace_seconds: u64,
+    /// Kafka bootstrap servers: the admin console reads the topics' high watermarks for lag.
+    #[arg(long, env = "KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
+    pub kafka_brokers: String,
+    /// Prefix of the topic names (`<prefix>.agents` …), as the projectors use it.
+    #[arg(long, env = "TOPIC_PREFIX", default_value = "agenthub")]
+    pub topic_prefix: String,
+    /// The schema registry: the admin console's dead-letter retry decodes records with it.
+    #[arg(
+        long,
+        env = "SCHEMA_REGISTRY_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    pub schema_registry_url: String,
+    /// The sagas service's operator API, which the admin console calls with the caller's token.
+    #[arg(long, env = "SAGAS_URL", default_value = "http://127.0.0.1:8003")]
+    pub sagas_url: String,
 }
 
 impl Settings {

@@ -7,6 +7,7 @@ use platform::Authenticator;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
+use crate::admin::Admin;
 use crate::read::progress::Progress;
 use crate::Settings;
 
@@ -22,6 +23,8 @@ pub struct AppState {
     pub(crate) progress: Arc<Progress>,
     /// Cancelled when shutdown starts: waiting requests answer at once (stale) instead.
     pub(crate) stopping: CancellationToken,
+    /// What the admin console's endpoints reach beyond the database: broker, sagas, registry.
+    pub(crate) admin: Arc<Admin>,
 }
 
 impl AppState {
@@ -33,6 +36,7 @@ impl AppState {
             consistency_poll: settings.consistency_poll(),
             progress: Arc::new(Progress::default()),
             stopping: CancellationToken::new(),
+            admin: Arc::new(Admin::new(settings)),
         }
     }
 

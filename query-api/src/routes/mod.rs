@@ -37,6 +37,7 @@ pub(crate) fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/openapi.json", get(crate::openapi::document))
+        .merge(crate::admin::router())
         .fallback(not_found)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
