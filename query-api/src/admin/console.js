@@ -207,8 +207,8 @@ async function loadOverview() {
   renderLagChart(series.lag);
 }
 
-function stat(label, value, hint, tone) {
-  return el('div', { class: 'stat' },
+function stat(label, value, hint, tone, dynamic) {
+  return el('div', { class: `stat${dynamic ? ' dynamic' : ''}` },
     el('div', { class: 'label', text: label }),
     el('div', { class: `value ${tone || ''}`, text: value }),
     el('div', { class: 'hint', text: hint || '' }));
@@ -223,9 +223,9 @@ function renderSummary(projections, series) {
   const lag = series.lag.total;
   $('dlq-count').textContent = pending ? String(pending) : '';
   $('summary').replaceChildren(
-    stat('Events, 15 min', fmtInt(series.total_events), `${rate.toFixed(2)}/s in the last minute`),
+    stat('Events, 15 min', fmtInt(series.total_events), `${rate.toFixed(2)}/s in the last minute`, '', true),
     stat('Total lag', lag === null ? 'unknown' : fmtInt(lag),
-      lag === null ? 'broker unreachable' : 'records behind the topics', lag ? 'bad' : 'ok'),
+      lag === null ? 'broker unreachable' : 'records behind the topics', lag === null ? 'warn' : lag ? 'bad' : 'ok'),
     stat('Dead letters', fmtInt(pending), 'waiting for a retry', pending ? 'bad' : 'ok'),
     stat('Projections live', `${live} / ${projections.items.length}`, 'with a live generation'),
     stat('Rebuilds', fmtInt(rebuilding), rebuilding ? 'in progress' : 'none running'),
@@ -254,8 +254,9 @@ function rebuildCell(rebuild) {
       pct === null ? 'nothing to apply yet' : `${pct}%`,
       rebuild.stalled ? el('span', { class: 'badge stalled', text: 'stalled' }) : null),
     el('div', { class: 'muted small',
-      text: `${fmtInt(rebuild.applied)} of ${fmtInt(rebuild.target)} records (${rebuild.target_source})` +
-        (rebuild.last_progress_at ? `, last progress ${fmtTime(rebuild.last_progress_at)}` : ', no batch yet') }));
+      text: `${fmtInt(rebuild.applied)} of ${fmtInt(rebuild.target)} records (${rebuild.target_source.replace('-', ' ')})` }),
+    el('div', { class: 'muted small dynamic',
+      text: rebuild.last_progress_at ? `last batch ${fmtTime(rebuild.last_progress_at)}` : 'no batch yet' }));
 }
 
 function renderProjections(data) {
@@ -269,7 +270,7 @@ function renderProjections(data) {
       onclick: () => { $('dlq-projection').value = p.projection; location.hash = 'dead-letters'; },
       text: fmtInt(p.dead_letters) }) : '0'),
     el('td', {}, rebuildCell(p.rebuild)),
-    el('td', { text: fmtTime(p.last_applied_at) })));
+    el('td', { class: 'time', text: fmtTime(p.last_applied_at) })));
   fill($('projections').tBodies[0], rows, 7, 'No projections.');
 }
 
@@ -394,7 +395,7 @@ function deadLetterRow(d) {
     el('td', {}, isUuid(key) ? el('button', { type: 'button', class: 'link mono', title: key,
       onclick: () => openAggregate(key), text: shortId(key) }) : (key || '—')),
     el('td', { class: 'truncate', title: d.error, text: d.error }),
-    el('td', { text: fmtTime(d.failed_at) }),
+    el('td', { class: 'time', text: fmtTime(d.failed_at) }),
     el('td', {}, d.retried_at ? el('span', { class: 'badge retried', title: fmtTime(d.retried_at), text: 'retried' })
       : el('span', { class: 'badge pending', text: 'pending' })),
     el('td', {}, d.retried_at ? '' : el('button', { type: 'button', class: 'small', onclick: (e) => retryDeadLetter(d, e.target),
@@ -433,7 +434,7 @@ async function loadSagas() {
   el('td', {}, el('span', { class: `badge ${s.status}`, text: s.status })),
   el('td', { text: s.step }),
   el('td', { class: 'num', text: s.attempts }),
-  el('td', { text: fmtTime(s.updated_at) }),
+  el('td', { class: 'time', text: fmtTime(s.updated_at) }),
   el('td', { class: 'truncate', title: s.last_error || '', text: s.last_error || '—' })));
   fill($('sagas').tBodies[0], rows, 7, ui.sagaStatus ? `No ${ui.sagaStatus} sagas.` : 'No sagas.');
   if (ui.openSaga) await openSaga(ui.openSaga, true);
@@ -476,9 +477,9 @@ function renderSaga({ saga, steps }) {
     el('table', { class: 'table', id: 'saga-steps' },
       el('thead', {}, el('tr', {}, ['#', 'At', 'Step', 'Action', 'Outcome', 'Detail', 'Idempotency key'].map((h) => el('th', { text: h })))),
       el('tbody', {}, steps.length ? steps.map((s) => el('tr', {},
-        el('td', { class: 'num', text: s.seq }), el('td', { text: fmtTime(s.at) }), el('td', { text: s.step }),
+        el('td', { class: 'num', text: s.seq }), el('td', { class: 'time', text: fmtTime(s.at) }), el('td', { text: s.step }),
         el('td', { text: s.action }), el('td', {}, el('span', { class: `badge ${outcomeTone(s.outcome)}`, text: s.outcome })),
-        el('td', { class: 'truncate', title: s.detail || '', text: s.detail || '—' }),
+        el('td', { class: 'wrap', text: s.detail || '—' }),
         el('td', { class: 'mono small', text: s.idempotency_key || '—' })))
         : el('tr', {}, el('td', { class: 'empty-row', colspan: 7, text: 'No steps recorded.' })))));
   box.hidden = false;
@@ -536,7 +537,7 @@ async function loadEvents(more) {
     el('td', { class: 'num', text: e.sequence }),
     el('td', {}, el('strong', { text: e.event_type }), el('span', { class: 'muted small', text: ` v${e.event_version}` })),
     el('td', { text: e.aggregate_type }),
-    el('td', { text: fmtTime(e.occurred_at) }),
+    el('td', { class: 'time', text: fmtTime(e.occurred_at) }),
     el('td', { text: e.tenant_id || '—' }),
     el('td', { text: e.actor || '—' }),
     el('td', {}, el('details', {}, el('summary', { text: 'payload' }),
