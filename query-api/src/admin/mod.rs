@@ -32,6 +32,7 @@ pub(crate) struct Admin {
     registry_url: String,
     sagas_url: String,
     http: reqwest::Client,
+    rates: timeseries::RateCache,
 }
 
 impl Admin {
@@ -52,6 +53,7 @@ impl Admin {
                 .connect_timeout(Duration::from_secs(2))
                 .build()
                 .unwrap_or_default(),
+            rates: timeseries::RateCache::default(),
         }
     }
 

@@ -3,15 +3,20 @@
 //!
 //! `events` has no time column: the time is the `occurred_at` of each event's metadata (set by
 //! the command API just before the commit), always written as RFC 3339 UTC with microseconds,
-//! so a text range selects the window and only those rows are parsed as timestamps.
+//! so a text range selects the window and only those rows are parsed as timestamps. Without
+//! an index on `(metadata->>'occurred_at')` that range is a scan of the whole table (about 4 s
+//! per million events here), so one answer serves every console for a few seconds.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use projectors::ProjectionName;
 use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::AdminCaller;
@@ -24,6 +29,22 @@ use crate::AppState;
 
 const MAX_MINUTES: i64 = 180;
 const MAX_BUCKETS: i64 = 720;
+/// How long one count of the window is served to every console asking for the same window.
+const FRESH_FOR: Duration = Duration::from_secs(5);
+
+/// When counted, for which `(minutes, bucket_seconds)`, and the count.
+type Counted = (Instant, (i64, i64), Arc<Rate>);
+
+/// The last count; concurrent callers wait for one count.
+#[derive(Default)]
+pub(crate) struct RateCache(Mutex<Option<Counted>>);
+
+struct Rate {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    points: Vec<RatePoint>,
+    total: i64,
+}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -47,7 +68,7 @@ pub(crate) struct Series {
     pub lag: LagNow,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub(crate) struct RatePoint {
     /// The bucket's start.
     pub at: DateTime<Utc>,
@@ -113,7 +134,31 @@ pub(crate) async fn get(
         );
     }
     checks.finish()?;
+    let rate = {
+        let mut cache = state.admin.rates.0.lock().await;
+        match cache.as_ref() {
+            Some((at, key, rate)) if *key == (minutes, step) && at.elapsed() < FRESH_FOR => {
+                rate.clone()
+            }
+            _ => {
+                let rate = Arc::new(count(&state, minutes, step).await?);
+                *cache = Some((Instant::now(), (minutes, step), rate.clone()));
+                rate
+            }
+        }
+    };
+    Ok(Json(Series {
+        from: rate.from,
+        to: rate.to,
+        bucket_seconds: step,
+        command_rate: rate.points.clone(),
+        total_events: rate.total,
+        lag: lag_now(&state).await?,
+    }))
+}
 
+/// Events per bucket of the window that ends with the bucket holding now.
+async fn count(state: &AppState, minutes: i64, step: i64) -> Result<Rate, AdminError> {
     let now = Utc::now();
     // Buckets aligned on multiples of the step; the last one holds `now`.
     let end = (now.timestamp().div_euclid(step) + 1) * step;
@@ -135,7 +180,7 @@ pub(crate) async fn get(
     .await
     .map_err(event_store)?;
     let counted: HashMap<i64, i64> = counted.into_iter().collect();
-    let command_rate: Vec<RatePoint> = (0..count)
+    let points: Vec<RatePoint> = (0..count)
         .map(|i| {
             let bucket = start + i * step;
             let events = counted.get(&bucket).copied().unwrap_or(0);
@@ -147,15 +192,13 @@ pub(crate) async fn get(
             }
         })
         .collect();
-    let total_events = command_rate.iter().map(|p| p.events).sum();
-    Ok(Json(Series {
+    let total = points.iter().map(|p| p.events).sum();
+    Ok(Rate {
         from,
         to,
-        bucket_seconds: step,
-        command_rate,
-        total_events,
-        lag: lag_now(&state).await?,
-    }))
+        points,
+        total,
+    })
 }
 
 fn at(seconds: i64) -> DateTime<Utc> {
