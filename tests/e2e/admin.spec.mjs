@@ -88,6 +88,7 @@ test('dead letters: one re-applies, one still fails, both said plainly', async (
   await audit.getByRole('button', { name: 'Retry' }).click();
   await expect(page.locator('#notice')).toHaveText(/re-applied to audit/);
   await expect(table.locator('tr')).toHaveCount(1);
+  await expect(page.locator('#dlq-count')).toHaveText('1');
 
   // Applied for real: the audit read model now has the event.
   const audited = await request.get(`/v1/audit?aggregate_id=${AGENT}`,
@@ -104,6 +105,7 @@ test('dead letters: one re-applies, one still fails, both said plainly', async (
   await page.locator('#dlq-state').selectOption('all');
   await expect(table.locator('tr')).toHaveCount(3);
   await expect(table.locator('tr', { hasText: 'audit' }).locator('.badge')).toHaveText('retried');
+  await page.screenshot({ path: test.info().outputPath('dead-letters.png'), fullPage: true });
 });
 
 test('sagas: parked ones with their step log, retry; cancel a running one', async ({ page }) => {
@@ -153,6 +155,7 @@ test('events of an aggregate, newest first, from a dead letter link or typed in'
   await expect(rows.last()).toContainText('AgentCreated');
   await rows.last().locator('summary').click();
   await expect(rows.last().locator('pre')).toContainText('"name": "Ada"');
+  await page.screenshot({ path: test.info().outputPath('events.png'), fullPage: true });
 
   await page.locator('#aggregate-id').fill('not-a-uuid');
   await page.getByRole('button', { name: 'Show events' }).click();

@@ -386,6 +386,13 @@ async function loadDeadLetters(more) {
   $('dlq-more').hidden = !page.next_cursor;
 }
 
+/** The tab's badge: dead letters waiting, over every projection. */
+async function refreshDeadLetterCount() {
+  const projections = await api('GET', '/v1/admin/projections');
+  const pending = projections.items.reduce((sum, p) => sum + p.dead_letters, 0);
+  $('dlq-count').textContent = pending ? String(pending) : '';
+}
+
 function deadLetterRow(d) {
   const key = d.record_key;
   return el('tr', { 'data-dead-letter': d.id },
@@ -410,6 +417,7 @@ async function retryDeadLetter(letter, button) {
     notice('ok', result.outcome === 'retried' ? `Dead letter ${letter.id} re-applied to ${letter.projection}.`
       : `Dead letter ${letter.id} had already been retried.`);
     await loadDeadLetters(false);
+    await refreshDeadLetterCount();
   } catch (problem) {
     if (problem.status === 401) return;
     notice('bad', `Dead letter ${letter.id} not retried: ${problem.describe()}`);

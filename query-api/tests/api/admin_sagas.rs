@@ -169,3 +169,28 @@ async fn an_unreachable_sagas_service_is_a_502_that_names_it() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_sagas_service_that_refuses_the_token_is_a_502_not_a_sign_out() {
+    // A sagas service configured with another JWT secret than this API.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = TestApp::start_with(|settings| settings.sagas_url = url).await;
+    ::sagas::migrate(&app.pool).await.unwrap();
+    let other = platform::Authenticator::hs256(secrecy::SecretString::from(
+        "a-different-secret-of-decent-length",
+    ));
+    let router = ::sagas::api::router(app.pool.clone(), std::sync::Arc::new(other));
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    let answer = crate::helpers::send(
+        app.anonymous("/v1/admin/sagas")
+            .bearer_auth(app.token("acme", &["admin"])),
+    )
+    .await;
+    answer.assert_problem_status(StatusCode::BAD_GATEWAY);
+    assert_eq!(answer.body["type"], "/problems/sagas-refused-token");
+    server.abort();
+    app.stop().await;
+}
