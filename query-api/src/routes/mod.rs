@@ -1,4 +1,4 @@
-//! The router: `/v1` queries, health, readiness and the OpenAPI document.
+//! The router: `/v1` queries, health, readiness, metrics and the OpenAPI document.
 
 pub(crate) mod agents;
 pub(crate) mod audit;
@@ -38,6 +38,11 @@ pub(crate) fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/ready", get(health::ready))
         .route("/openapi.json", get(crate::openapi::document))
         .merge(crate::admin::router())
+        .route("/metrics", get(|| async { platform::prometheus::render() }))
+        .route_layer(axum::middleware::from_fn_with_state(
+            "query-api",
+            platform::http::observe,
+        ))
         .fallback(not_found)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
