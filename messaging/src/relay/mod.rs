@@ -25,12 +25,13 @@ use store::{OutboxBatch, OUTBOX_CHANNEL};
 use tokio_util::sync::CancellationToken;
 
 use crate::{ensure_topics, idempotent_producer, KafkaSettings, MessagingError};
+use publish::Pipeline;
 
 #[derive(Debug, Clone)]
 pub struct RelaySettings {
     pub kafka: KafkaSettings,
     pub schema_registry_url: String,
-    /// Rows read and published per round.
+    /// Rows handed to the producer and not yet acknowledged, at most.
     pub batch_size: i64,
     /// Fallback poll when no notification arrives.
     pub poll_interval: Duration,
@@ -113,22 +114,21 @@ impl OutboxRelay {
         // From here on this process's commits wake us directly (the first round below reads
         // whatever was committed before).
         self.signal.set_leading(true);
-        let outbox = OutboxBatch::new(self.pool.clone());
+        let mut pipeline = Pipeline::new(OutboxBatch::new(self.pool.clone()));
         let mut delays = backoff();
         loop {
             if shutdown.is_cancelled() {
-                return Ok(());
+                // Settle what the broker already has, so a restart repeats as little as possible.
+                return pipeline.drain(Duration::from_secs(5)).await;
             }
-            lock.confirm().await?;
-            match publish::batch(&outbox, &producer, &self.codec, &self.settings).await {
-                Ok(published) if published as i64 == self.settings.batch_size => {
-                    delays = backoff();
-                }
-                Ok(_) => {
-                    delays = backoff();
-                    self.wait_for_work(&mut listener, shutdown).await;
-                }
+            let round = self.round(&mut lock, &mut pipeline, &producer, &mut listener, shutdown);
+            match round.await {
+                Ok(()) => delays = backoff(),
                 Err(error) => {
+                    // Whatever is still in flight is settled (acknowledged rows deleted) before
+                    // starting over from the oldest row left.
+                    let _ = pipeline.drain(Duration::from_secs(5)).await;
+                    pipeline = Pipeline::new(OutboxBatch::new(self.pool.clone()));
                     let delay = delays.next().unwrap_or(Duration::from_secs(5));
                     tracing::warn!(%error, ?delay, "publishing failed; retrying");
                     // Start the next attempt with a fresh producer: an idempotent producer whose
@@ -146,6 +146,38 @@ impl OutboxRelay {
                 }
             }
         }
+    }
+
+    /// One turn of the pipeline: send what is new, then wait for the oldest acknowledgement or
+    /// for new work, whichever comes first, and delete what was acknowledged.
+    async fn round(
+        &self,
+        lock: &mut leadership::Lock,
+        pipeline: &mut Pipeline,
+        producer: &Producer,
+        listener: &mut PgListener,
+        shutdown: &CancellationToken,
+    ) -> Result<(), MessagingError> {
+        lock.confirm().await?;
+        let sent = pipeline.fill(producer, &self.codec, &self.settings).await?;
+        if pipeline.is_failing() {
+            return pipeline.drain(self.settings.kafka.message_timeout).await;
+        }
+        if pipeline.is_idle() {
+            if sent == 0 {
+                self.wait_for_work(listener, shutdown).await;
+            }
+            return Ok(());
+        }
+        tokio::select! {
+            biased;
+            () = pipeline.oldest_answered() => {}
+            // New rows while the oldest waits for its ack: go and send them.
+            _ = listener.recv() => {}
+            () = self.signal.local_commit() => {}
+            () = shutdown.cancelled() => {}
+        }
+        pipeline.settle().await
     }
 
     async fn wait_for_work(&self, listener: &mut PgListener, shutdown: &CancellationToken) {
