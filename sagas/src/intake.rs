@@ -65,6 +65,9 @@ impl Intake {
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
+            // The rebalance timeout the group coordinator waits for members to rejoin: a member
+            // SIGKILLed mid-rebalance otherwise holds its partitions for the 5-minute default.
+            .set("max.poll.interval.ms", "30000")
             // Tansu holds a fetch for the whole wait even when records are there: keep it short.
             .set("fetch.wait.max.ms", "10")
             .create_with_context(SeekToStoredOffsets::new(known.clone(), "sagas"))?;
@@ -112,12 +115,15 @@ impl Intake {
             let applied = self.apply(&records).await?;
             known.replace(self.stored_offsets().await?);
             for (key, offset) in &applied.rewind {
-                consumer.seek(
+                // Not ours any more after a rebalance: the new owner starts from the stored offset.
+                if let Err(error) = consumer.seek(
                     &key.topic,
                     key.partition,
                     Offset::Offset(*offset),
                     Duration::from_secs(5),
-                )?;
+                ) {
+                    tracing::warn!(%error, topic = %key.topic, partition = key.partition, "rewind failed");
+                }
             }
             // A hint for the next member of the group; PostgreSQL stays the truth.
             let mut hint = TopicPartitionList::new();

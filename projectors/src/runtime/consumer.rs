@@ -49,6 +49,9 @@ pub fn group_consumer(
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "1000")
+        // The rebalance timeout the group coordinator waits for members to rejoin: a member
+        // SIGKILLed mid-rebalance otherwise holds its partitions for the 5-minute default.
+        .set("max.poll.interval.ms", "30000")
         // Tansu holds a fetch for the whole wait even when records are there: keep it short.
         .set("fetch.wait.max.ms", "10")
         .set("topic.metadata.refresh.interval.ms", "5000")

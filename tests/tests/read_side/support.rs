@@ -75,10 +75,19 @@ pub async fn caught_up(platform: &Platform, timeout: Duration) {
         if behind == 0 && !lag.is_empty() {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "projections still {behind} records behind after {timeout:?}"
-        );
+        if Instant::now() >= deadline {
+            let lagging: Vec<String> = lag
+                .iter()
+                .filter(|l| l.lag() > 0)
+                .map(|l| {
+                    format!(
+                        "{} {}[{}] applied until {} of {}",
+                        l.projection, l.topic, l.partition, l.applied_until, l.high_watermark
+                    )
+                })
+                .collect();
+            panic!("projections still {behind} records behind after {timeout:?}: {lagging:?}");
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
