@@ -268,6 +268,7 @@ fn conversation(
         } else {
             ConversationCommand::SendReply {
                 text: format!("Thanks for waiting. Parcel {number}-{message} left our warehouse yesterday; it should arrive within two days."),
+                usage: None,
             }
         });
     }

@@ -1,4 +1,5 @@
--- usage projection: per agent and day, messages received/sent and tasks completed/failed.
+-- usage projection: per agent and day, messages received/sent, tasks completed/failed, and
+-- the LLM tokens the replies consumed (billed).
 CREATE TABLE usage_daily
 (
     tenant_id          text   NOT NULL,
@@ -8,6 +9,8 @@ CREATE TABLE usage_daily
     messages_sent      bigint NOT NULL DEFAULT 0,
     tasks_completed    bigint NOT NULL DEFAULT 0,
     tasks_failed       bigint NOT NULL DEFAULT 0,
+    prompt_tokens      bigint NOT NULL DEFAULT 0,
+    completion_tokens  bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, agent_id, day)
 );
 -- Which agent a conversation or task belongs to (message events do not name the agent).

@@ -70,6 +70,16 @@ impl ProjectionName {
             Self::Audit => include_str!("../sql/audit.sql"),
         }
     }
+
+    /// Idempotent changes that bring a generation created by an earlier build to the tables
+    /// of [`ProjectionName::ddl`] (columns added with defaults only; anything else takes a
+    /// rebuild into a new generation).
+    pub fn upgrades(self) -> Option<&'static str> {
+        match self {
+            Self::Usage => Some(include_str!("../sql/usage.upgrade.sql")),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for ProjectionName {
@@ -103,7 +113,7 @@ impl Generation {
         Ok(())
     }
 
-    /// Creates the schema and tables (empty) if they do not exist.
+    /// Creates the schema and tables (empty) if they do not exist, or upgrades them.
     ///
     /// # Errors
     /// On database failure.
@@ -126,6 +136,9 @@ impl Generation {
             self.enter(&mut tx).await?;
             // Several statements: sent with the simple query protocol.
             (&mut *tx).execute(self.projection.ddl()).await?;
+        } else if let Some(upgrades) = self.projection.upgrades() {
+            self.enter(&mut tx).await?;
+            (&mut *tx).execute(upgrades).await?;
         }
         tx.commit().await?;
         Ok(())

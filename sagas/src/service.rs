@@ -88,6 +88,7 @@ impl Service {
                 base_fee_minor: settings.billing_base_fee_minor,
                 per_message_minor: settings.billing_per_message_minor,
                 per_completed_task_minor: settings.billing_per_completed_task_minor,
+                per_thousand_tokens_minor: settings.billing_per_thousand_tokens_minor,
             },
             provisioner: match &settings.provisioning_url {
                 Some(url) => Provisioner::http(url),

@@ -90,6 +90,9 @@ pub struct Settings {
     pub billing_per_message_minor: i64,
     #[arg(long, env = "BILLING_PER_COMPLETED_TASK_MINOR", default_value_t = 10)]
     pub billing_per_completed_task_minor: i64,
+    /// Price of 1,000 LLM tokens (prompt and completion alike), billed per started thousand.
+    #[arg(long, env = "BILLING_PER_THOUSAND_TOKENS_MINOR", default_value_t = 1)]
+    pub billing_per_thousand_tokens_minor: i64,
 }
 
 impl Settings {

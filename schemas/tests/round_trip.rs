@@ -6,7 +6,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use domain::agent::{
     Agent, AgentCommand, AgentConfigInput, AgentConfigPatch, AgentSnapshot, AgentStatus,
 };
-use domain::conversation::{Conversation, ConversationCommand};
+use domain::conversation::{Conversation, ConversationCommand, TokenUsage};
 use domain::invoice::{Invoice, InvoiceCommand, LineItemInput};
 use domain::subscription::{Subscription, SubscriptionCommand};
 use domain::task::{Task, TaskCommand};
@@ -119,7 +119,17 @@ fn every_event() -> Vec<AnyEvent> {
         ConversationCommand::ReceiveMessage {
             text: "héllo 👋".into(),
         },
-        ConversationCommand::SendReply { text: "hi".into() },
+        ConversationCommand::SendReply {
+            text: "hi".into(),
+            usage: None,
+        },
+        ConversationCommand::SendReply {
+            text: "how can I help?".into(),
+            usage: Some(TokenUsage {
+                prompt_tokens: 812,
+                completion_tokens: 64,
+            }),
+        },
         ConversationCommand::CloseConversation {
             reason: Some("done".into()),
         },

@@ -242,7 +242,7 @@ async fn long_conversations_load_from_snapshots_with_the_right_state() {
         let command = if n % 2 == 0 {
             ConversationCommand::ReceiveMessage { text }
         } else {
-            ConversationCommand::SendReply { text }
+            ConversationCommand::SendReply { text, usage: None }
         };
         conversations
             .execute(&id, command, None, metadata(None))

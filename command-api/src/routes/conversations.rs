@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use domain::conversation::ConversationCommand;
+use domain::conversation::{ConversationCommand, TokenUsage};
 use domain::ConversationId;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -30,6 +30,25 @@ pub(crate) struct StartConversation {
 pub(crate) struct MessageText {
     /// 1–4,096 characters.
     text: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Reply {
+    /// 1–4,096 characters.
+    text: String,
+    /// What the LLM consumed to write the reply; billed per token. Omit for replies written
+    /// by a person.
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Usage {
+    /// Tokens sent to the model (0–2,000,000).
+    prompt_tokens: u32,
+    /// Tokens the model wrote (0–2,000,000).
+    completion_tokens: u32,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -112,14 +131,14 @@ pub(crate) async fn receive(
     .await
 }
 
-#[utoipa::path(post, path = "/v1/conversations/{id}/replies", request_body = MessageText, tag = "conversations",
+#[utoipa::path(post, path = "/v1/conversations/{id}/replies", request_body = Reply, tag = "conversations",
     responses((status = 200, body = crate::dispatch::CommandAccepted), (status = 404), (status = 409), (status = 422)))]
 pub(crate) async fn reply(
     State(state): State<AppState>,
     Path(id): Path<String>,
     caller: Commander,
     preconditions: Preconditions,
-    body: CommandBody<MessageText>,
+    body: CommandBody<Reply>,
 ) -> Result<Response, ApiError> {
     let request = CommandRequest {
         caller,
@@ -132,6 +151,10 @@ pub(crate) async fn reply(
         request,
         ConversationCommand::SendReply {
             text: body.value.text,
+            usage: body.value.usage.map(|u| TokenUsage {
+                prompt_tokens: u.prompt_tokens,
+                completion_tokens: u.completion_tokens,
+            }),
         },
     )
     .await

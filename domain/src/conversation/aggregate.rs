@@ -49,6 +49,38 @@ impl Channel {
     }
 }
 
+/// Tokens an LLM consumed for one reply (prompt = the context sent, completion = the reply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenUsage {
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+}
+
+/// More than any model's context window: a count above it is a client's mistake.
+pub const MAX_TOKENS_PER_REPLY: u32 = 2_000_000;
+
+impl TokenUsage {
+    fn validate(self) -> Result<Self, DomainError> {
+        let mut violations = Vec::new();
+        for (field, count) in [
+            ("usage.prompt_tokens", self.prompt_tokens),
+            ("usage.completion_tokens", self.completion_tokens),
+        ] {
+            if count > MAX_TOKENS_PER_REPLY {
+                violations.push(crate::FieldViolation::new(
+                    field,
+                    format!("must be at most {MAX_TOKENS_PER_REPLY}"),
+                ));
+            }
+        }
+        if violations.is_empty() {
+            Ok(self)
+        } else {
+            Err(DomainError::Invalid(violations))
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConversationCommand {
     StartConversation {
@@ -61,6 +93,8 @@ pub enum ConversationCommand {
     },
     SendReply {
         text: String,
+        /// What generating the reply cost, when an LLM wrote it: billed per token.
+        usage: Option<TokenUsage>,
     },
     CloseConversation {
         reason: Option<String>,
@@ -172,10 +206,14 @@ impl Aggregate for Conversation {
                     text: message_text(&text)?,
                 })
             }
-            (Status::Open, ConversationCommand::SendReply { text }) => {
+            (Status::Open, ConversationCommand::SendReply { text, usage }) => {
+                let text = message_text(&text)?;
+                let usage = usage.map(TokenUsage::validate).transpose()?;
                 ConversationEvent::MessageSent(MessageSent {
                     message_number: self.messages + 1,
-                    text: message_text(&text)?,
+                    text,
+                    prompt_tokens: usage.map(|u| u.prompt_tokens),
+                    completion_tokens: usage.map(|u| u.completion_tokens),
                 })
             }
             (Status::Open, ConversationCommand::CloseConversation { reason }) => {

@@ -24,6 +24,13 @@ pub struct MessageReceived {
 pub struct MessageSent {
     pub message_number: u32,
     pub text: String,
+    /// Tokens the LLM read to write this reply; absent for replies written otherwise (and in
+    /// records of schema version 1).
+    #[serde(default)]
+    pub prompt_tokens: Option<u32>,
+    /// Tokens of the reply the LLM wrote.
+    #[serde(default)]
+    pub completion_tokens: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

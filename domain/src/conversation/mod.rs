@@ -6,7 +6,7 @@ mod events;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{Channel, Conversation, ConversationCommand};
+pub use aggregate::{Channel, Conversation, ConversationCommand, TokenUsage, MAX_TOKENS_PER_REPLY};
 pub use events::{
     ConversationClosed, ConversationEvent, ConversationStarted, MessageReceived, MessageSent,
 };

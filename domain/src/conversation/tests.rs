@@ -87,11 +87,45 @@ fn messages_are_numbered_in_order_across_directions() {
     given::<Conversation>([started(), received(1)])
         .when(ConversationCommand::SendReply {
             text: "hello!".into(),
+            usage: None,
         })
         .then_expect_events(vec![ConversationEvent::MessageSent(MessageSent {
             message_number: 2,
             text: "hello!".into(),
+            prompt_tokens: None,
+            completion_tokens: None,
         })]);
+}
+
+#[test]
+fn a_reply_records_the_tokens_it_cost() {
+    given::<Conversation>([started(), received(1)])
+        .when(ConversationCommand::SendReply {
+            text: "hello!".into(),
+            usage: Some(TokenUsage {
+                prompt_tokens: 812,
+                completion_tokens: 64,
+            }),
+        })
+        .then_expect_events(vec![ConversationEvent::MessageSent(MessageSent {
+            message_number: 2,
+            text: "hello!".into(),
+            prompt_tokens: Some(812),
+            completion_tokens: Some(64),
+        })]);
+}
+
+#[test]
+fn token_counts_above_any_context_window_are_rejected() {
+    given::<Conversation>([started(), received(1)])
+        .when(ConversationCommand::SendReply {
+            text: "hello!".into(),
+            usage: Some(TokenUsage {
+                prompt_tokens: MAX_TOKENS_PER_REPLY + 1,
+                completion_tokens: u32::MAX,
+            }),
+        })
+        .then_expect_invalid_fields(&["usage.prompt_tokens", "usage.completion_tokens"]);
 }
 
 #[test]
@@ -106,7 +140,7 @@ fn message_text_is_1_to_4096_characters() {
         })]);
     for text in [String::new(), "  ".into(), "a".repeat(4_097)] {
         given::<Conversation>([started()])
-            .when(ConversationCommand::SendReply { text })
+            .when(ConversationCommand::SendReply { text, usage: None })
             .then_expect_invalid_fields(&["text"]);
     }
 }
@@ -130,7 +164,10 @@ fn nothing_after_close() {
         .when(ConversationCommand::ReceiveMessage { text: "hi".into() })
         .then_expect_error(closed_error.clone());
     given::<Conversation>([started(), closed()])
-        .when(ConversationCommand::SendReply { text: "hi".into() })
+        .when(ConversationCommand::SendReply {
+            text: "hi".into(),
+            usage: None,
+        })
         .then_expect_error(closed_error);
     given::<Conversation>([started(), closed()])
         .when(ConversationCommand::CloseConversation { reason: None })

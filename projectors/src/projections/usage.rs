@@ -1,4 +1,5 @@
-//! usage: per agent and day, messages received/sent and tasks completed/failed.
+//! usage: per agent and day, messages received/sent, tasks completed/failed, and the LLM
+//! tokens the replies consumed.
 //! Counters are increments; the runtime's per-aggregate version check keeps them exact.
 
 use domain::conversation::ConversationEvent;
@@ -41,14 +42,24 @@ pub(super) async fn apply(
         Counter::Completed => (0, 0, 1, 0),
         Counter::Failed => (0, 0, 0, 1),
     };
+    let (prompt_tokens, completion_tokens) = match event {
+        AnyEvent::Conversation(ConversationEvent::MessageSent(e)) => (
+            i64::from(e.prompt_tokens.unwrap_or(0)),
+            i64::from(e.completion_tokens.unwrap_or(0)),
+        ),
+        _ => (0, 0),
+    };
     sqlx::query(
-        "INSERT INTO usage_daily (tenant_id, agent_id, day, messages_received, messages_sent, tasks_completed, tasks_failed)
-         VALUES ($1, $2, ($3 AT TIME ZONE 'UTC')::date, $4, $5, $6, $7)
+        "INSERT INTO usage_daily (tenant_id, agent_id, day, messages_received, messages_sent, tasks_completed, tasks_failed,
+                                  prompt_tokens, completion_tokens)
+         VALUES ($1, $2, ($3 AT TIME ZONE 'UTC')::date, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (tenant_id, agent_id, day) DO UPDATE SET
              messages_received = usage_daily.messages_received + EXCLUDED.messages_received,
              messages_sent = usage_daily.messages_sent + EXCLUDED.messages_sent,
              tasks_completed = usage_daily.tasks_completed + EXCLUDED.tasks_completed,
-             tasks_failed = usage_daily.tasks_failed + EXCLUDED.tasks_failed",
+             tasks_failed = usage_daily.tasks_failed + EXCLUDED.tasks_failed,
+             prompt_tokens = usage_daily.prompt_tokens + EXCLUDED.prompt_tokens,
+             completion_tokens = usage_daily.completion_tokens + EXCLUDED.completion_tokens",
     )
     .bind(&meta.tenant_id)
     .bind(agent)
@@ -57,6 +68,8 @@ pub(super) async fn apply(
     .bind(sent)
     .bind(completed)
     .bind(failed)
+    .bind(prompt_tokens)
+    .bind(completion_tokens)
     .execute(db)
     .await?;
     Ok(())

@@ -14,6 +14,10 @@ pub(crate) struct UsageDay {
     pub messages_sent: i64,
     pub tasks_completed: i64,
     pub tasks_failed: i64,
+    /// LLM tokens read to write the agent's replies that day (billed).
+    pub prompt_tokens: i64,
+    /// LLM tokens the agent's replies consisted of that day (billed).
+    pub completion_tokens: i64,
 }
 
 pub(crate) struct UsageFilter {
@@ -32,7 +36,8 @@ pub(crate) async fn list(
     fetch: i64,
 ) -> Result<Vec<UsageDay>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT agent_id, day, messages_received, messages_sent, tasks_completed, tasks_failed
+        "SELECT agent_id, day, messages_received, messages_sent, tasks_completed, tasks_failed,
+                prompt_tokens, completion_tokens
          FROM usage_daily
          WHERE tenant_id = $1
            AND ($2::uuid IS NULL OR agent_id = $2)

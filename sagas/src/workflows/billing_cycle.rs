@@ -40,6 +40,7 @@ pub struct Prices {
     pub base_fee_minor: i64,
     pub per_message_minor: i64,
     pub per_completed_task_minor: i64,
+    pub per_thousand_tokens_minor: i64,
 }
 
 pub(super) async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Action>, Transition) {
@@ -294,7 +295,8 @@ fn total(body: &Value) -> i64 {
 }
 
 /// The invoice for the period from the usage read model: a base fee, each customer message
-/// handled (replies are not billed) and each completed task.
+/// handled (replies are not billed), each completed task, and the LLM tokens the replies
+/// consumed.
 async fn invoice_body(context: &Context, saga: &SagaInstance) -> Result<Value, anyhow::Error> {
     use projectors::{Generation, ProjectionName};
     let (start, end) = (
@@ -304,8 +306,9 @@ async fn invoice_body(context: &Context, saga: &SagaInstance) -> Result<Value, a
     let usage = Generation::live(&context.pool, ProjectionName::Usage).await?;
     let mut tx = context.pool.begin().await?;
     usage.enter(&mut tx).await?;
-    let (messages, tasks): (i64, i64) = sqlx::query_as(
-        "SELECT coalesce(sum(messages_received), 0)::bigint, coalesce(sum(tasks_completed), 0)::bigint
+    let (messages, tasks, tokens): (i64, i64, i64) = sqlx::query_as(
+        "SELECT coalesce(sum(messages_received), 0)::bigint, coalesce(sum(tasks_completed), 0)::bigint,
+                coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint
          FROM usage_daily WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date",
     )
     .bind(&saga.tenant_id)
@@ -323,6 +326,11 @@ async fn invoice_body(context: &Context, saga: &SagaInstance) -> Result<Value, a
     }
     if tasks > 0 {
         items.push(json!({ "description": "Completed tasks", "quantity": tasks, "unit_amount_minor": prices.per_completed_task_minor }));
+    }
+    if tokens > 0 {
+        // Per started thousand: 1,001 tokens are two units.
+        let thousands = (tokens + 999) / 1_000;
+        items.push(json!({ "description": "LLM tokens (per 1,000)", "quantity": thousands, "unit_amount_minor": prices.per_thousand_tokens_minor }));
     }
     Ok(
         json!({ "period_start": start, "period_end": end, "currency": prices.currency, "line_items": items }),

@@ -1,5 +1,6 @@
 //! Conversation reply: MessageReceived → the LLM with the conversation's recent messages as
-//! context → SendReply. Token usage is kept in the saga's data and step log.
+//! context → SendReply with the tokens the LLM consumed, which MessageSent records and the
+//! usage projection sums for billing.
 
 use serde_json::json;
 use uuid::Uuid;
@@ -88,7 +89,13 @@ pub(super) async fn run_step(context: &Context, saga: &SagaInstance) -> (Vec<Act
         }
         "reply" => {
             let key = format!("saga:{}:reply", saga.saga_id);
-            let body = json!({ "text": data["reply"] });
+            let body = match (data.get("prompt_tokens"), data.get("completion_tokens")) {
+                (Some(prompt), Some(completion)) => json!({
+                    "text": data["reply"],
+                    "usage": { "prompt_tokens": prompt, "completion_tokens": completion },
+                }),
+                _ => json!({ "text": data["reply"] }),
+            };
             let path = format!("/v1/conversations/{conversation}/replies");
             let (outcome, transition) = match context
                 .commands

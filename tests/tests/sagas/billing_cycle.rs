@@ -49,14 +49,16 @@ async fn usage(world: &World, messages: usize) -> (String, String) {
             projectors::Generation::live(&world.platform.pool, projectors::ProjectionName::Usage)
                 .await
                 .unwrap();
-        let counted: Option<i64> = sqlx::query_scalar(&format!(
-            "SELECT sum(messages_received)::bigint FROM {}.usage_daily WHERE tenant_id = 'acme'",
+        // Every message and the saga's reply to it (whose tokens are billed) counted.
+        let counted: (Option<i64>, Option<i64>) = sqlx::query_as(&format!(
+            "SELECT sum(messages_received)::bigint, sum(messages_sent)::bigint
+             FROM {}.usage_daily WHERE tenant_id = 'acme'",
             generation.schema()
         ))
         .fetch_one(&world.platform.pool)
         .await
         .unwrap();
-        if counted == Some(messages as i64) {
+        if counted == (Some(messages as i64), Some(messages as i64)) {
             break;
         }
         assert!(Instant::now() < deadline, "usage not counted: {counted:?}");
@@ -117,7 +119,29 @@ async fn a_closed_period_is_invoiced_from_usage_and_paid() {
         .cloned()
         .unwrap();
     assert_eq!(messages["quantity"], 3);
-    assert_eq!(issued["total_minor"], 4_900 + 3 * 2);
+    // The replies' LLM tokens, per started thousand at 1 minor unit.
+    let generation =
+        projectors::Generation::live(&world.platform.pool, projectors::ProjectionName::Usage)
+            .await
+            .unwrap();
+    let tokens: i64 = sqlx::query_scalar(&format!(
+        "SELECT sum(prompt_tokens + completion_tokens)::bigint FROM {}.usage_daily WHERE tenant_id = 'acme'",
+        generation.schema()
+    ))
+    .fetch_one(&world.platform.pool)
+    .await
+    .unwrap();
+    assert!(tokens > 0);
+    let thousands = (tokens + 999) / 1_000;
+    let token_line = issued["line_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["description"] == "LLM tokens (per 1,000)")
+        .cloned()
+        .unwrap_or_else(|| panic!("no token line in {issued}"));
+    assert_eq!(token_line["quantity"], thousands);
+    assert_eq!(issued["total_minor"], 4_900 + 3 * 2 + thousands);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -143,7 +167,15 @@ async fn a_declined_payment_pauses_the_agents_until_the_invoice_is_paid() {
     );
 
     // The tenant pays by other means: the agents come back.
-    let body = json!({ "amount_minor": 4_900 + 2 * 2, "currency": "EUR", "payment_reference": "bank-transfer-1" });
+    let total: i64 = sqlx::query_scalar(
+        "SELECT (payload::jsonb -> 'InvoiceIssued' ->> 'total_minor')::bigint FROM events WHERE aggregate_id = $1 AND sequence = 1",
+    )
+    .bind(&invoice)
+    .fetch_one(&world.platform.pool)
+    .await
+    .unwrap();
+    let body =
+        json!({ "amount_minor": total, "currency": "EUR", "payment_reference": "bank-transfer-1" });
     let (status, answer) = world
         .platform
         .post("acme", &format!("/v1/invoices/{invoice}/payments"), body)

@@ -45,6 +45,24 @@ async fn a_customer_message_gets_one_reply() {
         log.contains(&("SendReply".to_owned(), "ok".to_owned())),
         "{log:?}"
     );
+    // The tokens the LLM reported are a fact of the reply, for billing.
+    let sent: serde_json::Value = sqlx::query_scalar(
+        "SELECT payload::jsonb -> 'MessageSent' FROM events WHERE aggregate_id = $1 AND sequence = 3",
+    )
+    .bind(&id)
+    .fetch_one(&world.platform.pool)
+    .await
+    .unwrap();
+    let saga: serde_json::Value =
+        sqlx::query_scalar("SELECT data FROM saga_instances WHERE correlation_id = $1")
+            .bind(format!("{id}:1"))
+            .fetch_one(&world.platform.pool)
+            .await
+            .unwrap();
+    assert!(sent["prompt_tokens"].as_u64().unwrap() > 0, "{sent}");
+    assert!(sent["completion_tokens"].as_u64().unwrap() > 0, "{sent}");
+    assert_eq!(sent["prompt_tokens"], saga["prompt_tokens"]);
+    assert_eq!(sent["completion_tokens"], saga["completion_tokens"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
