@@ -73,11 +73,38 @@ impl CommandClient {
             }
             Ok(response) => {
                 let status = response.status().as_u16();
-                Sent::Rejected {
-                    status,
-                    problem: response.text().await.unwrap_or_default(),
+                let problem = response.text().await.unwrap_or_default();
+                if status == 409 && is_concurrent_write(&problem) {
+                    // Another command on the same aggregate won the race (e.g. two replies to
+                    // one conversation): the same command with the same key may well succeed.
+                    return Sent::Transient(format!("concurrent write: {problem}"));
                 }
+                Sent::Rejected { status, problem }
             }
         }
+    }
+}
+
+/// The command API's problem type for an optimistic-concurrency conflict (not a rule).
+fn is_concurrent_write(problem: &str) -> bool {
+    serde_json::from_str::<Value>(problem)
+        .ok()
+        .and_then(|p| p.get("type").and_then(Value::as_str).map(str::to_owned))
+        .is_some_and(|kind| kind.ends_with("/problems/concurrent-write"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_concurrent_write_is_worth_retrying() {
+        assert!(is_concurrent_write(
+            r#"{"type":"/problems/concurrent-write","title":"Concurrent write","status":409}"#
+        ));
+        assert!(!is_concurrent_write(
+            r#"{"type":"/problems/invalid-state","title":"Not allowed in the current state","status":409}"#
+        ));
+        assert!(!is_concurrent_write("not json"));
     }
 }

@@ -61,7 +61,15 @@ async fn usage(world: &World, messages: usize) -> (String, String) {
         if counted == (Some(messages as i64), Some(messages as i64)) {
             break;
         }
-        assert!(Instant::now() < deadline, "usage not counted: {counted:?}");
+        if Instant::now() >= deadline {
+            let sagas: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+                "SELECT saga_type, status, step, last_error FROM saga_instances ORDER BY created_at",
+            )
+            .fetch_all(&world.platform.pool)
+            .await
+            .unwrap();
+            panic!("usage not counted: {counted:?}; sagas {sagas:?}");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     (

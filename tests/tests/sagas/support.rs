@@ -61,7 +61,30 @@ impl World {
                 .0,
             200
         );
-        id
+        // Sagas pick agents from the agents read model: wait until it knows this one.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let generation =
+                projectors::Generation::live(&self.platform.pool, ProjectionName::Agents)
+                    .await
+                    .unwrap();
+            let status: Option<String> = sqlx::query_scalar(&format!(
+                "SELECT status FROM {}.agents WHERE agent_id = $1::uuid",
+                generation.schema()
+            ))
+            .bind(&id)
+            .fetch_optional(&self.platform.pool)
+            .await
+            .unwrap();
+            if status.as_deref() == Some("deployed") {
+                return id;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "agent {id} not deployed in the read model"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn create_task(&self, title: &str) -> String {

@@ -142,10 +142,12 @@ async fn sigkill_mid_workflows_then_restart_finishes_them_all_once() {
     process.kill(); // SIGKILL
     let mut restarted = spawn_sagas(&world, 0, 600);
     for task in &tasks {
+        let outcome = world.saga_outcome(task, Duration::from_secs(120)).await;
         assert_eq!(
-            world.saga_outcome(task, Duration::from_secs(120)).await.0,
+            outcome.0,
             "completed",
-            "task {task}"
+            "task {task}: {outcome:?}, steps {:?}",
+            world.step_log(task).await
         );
         assert_eq!(
             world.events_of(task).await,
