@@ -40,26 +40,13 @@ impl OutboxBatch {
     /// # Errors
     /// On database failure.
     pub async fn oldest(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
-        self.oldest_except(limit, &[]).await
-    }
-
-    /// The oldest `limit` rows that are not among `in_flight` (handed to the producer, not yet
-    /// acknowledged), in commit order of each aggregate.
-    ///
-    /// # Errors
-    /// On database failure.
-    pub async fn oldest_except(
-        &self,
-        limit: i64,
-        in_flight: &[i64],
-    ) -> Result<Vec<OutboxRow>, StoreError> {
         Ok(sqlx::query_as(
             // The batch comes from the outbox's primary key, then each event by the events'
             // primary key: a plan that stays fast without table statistics (a plain join
             // turned into a hash join over all events when autovacuum never ran).
             "SELECT o.id, o.aggregate_type, o.aggregate_id, o.sequence, e.event_type,
                     e.event_version, e.payload, e.metadata, o.enqueued_at
-             FROM (SELECT * FROM outbox WHERE id <> ALL($2) ORDER BY id LIMIT $1) o
+             FROM (SELECT * FROM outbox ORDER BY id LIMIT $1) o
              CROSS JOIN LATERAL (
                  SELECT event_type, event_version, payload, metadata FROM events
                  WHERE aggregate_type = o.aggregate_type AND aggregate_id = o.aggregate_id
@@ -68,7 +55,6 @@ impl OutboxBatch {
              ORDER BY o.id",
         )
         .bind(limit)
-        .bind(in_flight)
         .fetch_all(&self.pool)
         .await?)
     }

@@ -25,13 +25,12 @@ use store::{OutboxBatch, OUTBOX_CHANNEL};
 use tokio_util::sync::CancellationToken;
 
 use crate::{ensure_topics, idempotent_producer, KafkaSettings, MessagingError};
-use publish::Pipeline;
 
 #[derive(Debug, Clone)]
 pub struct RelaySettings {
     pub kafka: KafkaSettings,
     pub schema_registry_url: String,
-    /// Rows handed to the producer and not yet acknowledged, at most.
+    /// Rows read and published per round.
     pub batch_size: i64,
     /// Fallback poll when no notification arrives.
     pub poll_interval: Duration,
@@ -114,21 +113,22 @@ impl OutboxRelay {
         // From here on this process's commits wake us directly (the first round below reads
         // whatever was committed before).
         self.signal.set_leading(true);
-        let mut pipeline = Pipeline::new(OutboxBatch::new(self.pool.clone()));
+        let outbox = OutboxBatch::new(self.pool.clone());
         let mut delays = backoff();
         loop {
             if shutdown.is_cancelled() {
-                // Settle what the broker already has, so a restart repeats as little as possible.
-                return pipeline.drain(Duration::from_secs(5)).await;
+                return Ok(());
             }
-            let round = self.round(&mut lock, &mut pipeline, &producer, &mut listener, shutdown);
-            match round.await {
-                Ok(()) => delays = backoff(),
+            lock.confirm().await?;
+            match publish::batch(&outbox, &producer, &self.codec, &self.settings).await {
+                Ok(published) if published as i64 == self.settings.batch_size => {
+                    delays = backoff();
+                }
+                Ok(_) => {
+                    delays = backoff();
+                    self.wait_for_work(&mut listener, shutdown).await;
+                }
                 Err(error) => {
-                    // Whatever is still in flight is settled (acknowledged rows deleted) before
-                    // starting over from the oldest row left.
-                    let _ = pipeline.drain(Duration::from_secs(5)).await;
-                    pipeline = Pipeline::new(OutboxBatch::new(self.pool.clone()));
                     let delay = delays.next().unwrap_or(Duration::from_secs(5));
                     tracing::warn!(%error, ?delay, "publishing failed; retrying");
                     // Start the next attempt with a fresh producer: an idempotent producer whose
@@ -148,42 +148,17 @@ impl OutboxRelay {
         }
     }
 
-    /// One turn of the pipeline: send what is new, then wait for the oldest acknowledgement or
-    /// for new work, whichever comes first, and delete what was acknowledged.
-    async fn round(
-        &self,
-        lock: &mut leadership::Lock,
-        pipeline: &mut Pipeline,
-        producer: &Producer,
-        listener: &mut PgListener,
-        shutdown: &CancellationToken,
-    ) -> Result<(), MessagingError> {
-        lock.confirm().await?;
-        let sent = pipeline.fill(producer, &self.codec, &self.settings).await?;
-        if pipeline.is_failing() {
-            return pipeline.drain(self.settings.kafka.message_timeout).await;
-        }
-        if pipeline.is_idle() {
-            if sent == 0 {
-                self.wait_for_work(listener, shutdown).await;
-            }
-            return Ok(());
-        }
-        tokio::select! {
-            biased;
-            () = pipeline.oldest_answered() => {}
-            // New rows while the oldest waits for its ack: go and send them.
-            _ = listener.recv() => {}
-            () = self.signal.local_commit() => {}
-            () = shutdown.cancelled() => {}
-        }
-        pipeline.settle().await
-    }
-
     async fn wait_for_work(&self, listener: &mut PgListener, shutdown: &CancellationToken) {
         tokio::select! {
             // A lost listener connection reconnects on the next recv; the poll covers the gap.
-            _ = listener.recv() => {}
+            // A recv that keeps failing (e.g. no connection to be had) waits for the poll
+            // instead of spinning.
+            received = listener.recv() => {
+                if let Err(error) = received {
+                    tracing::warn!(%error, "outbox listener failed; polling");
+                    tokio::time::sleep(self.settings.poll_interval).await;
+                }
+            }
             () = self.signal.local_commit() => {}
             () = tokio::time::sleep(self.settings.poll_interval) => {}
             () = shutdown.cancelled() => {}
