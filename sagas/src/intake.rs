@@ -67,7 +67,9 @@ impl Intake {
             .set("heartbeat.interval.ms", "1000")
             // The rebalance timeout the group coordinator waits for members to rejoin: a member
             // SIGKILLed mid-rebalance otherwise holds its partitions for the 5-minute default.
-            .set("max.poll.interval.ms", "30000")
+            // Longer than the projectors' 30 s: a batch can wait on a saga row that a worker
+            // holds through an LLM call (60 s client timeout), and must not be evicted then.
+            .set("max.poll.interval.ms", "120000")
             // Tansu holds a fetch for the whole wait even when records are there: keep it short.
             .set("fetch.wait.max.ms", "10")
             .create_with_context(SeekToStoredOffsets::new(known.clone(), "sagas"))?;
@@ -140,7 +142,20 @@ impl Intake {
         stored_offsets(&self.pool, false).await
     }
 
+    /// Applies a batch in one transaction; when an event breaks a constraint, the batch is
+    /// applied again with each event in a savepoint, so only that event becomes a dead letter
+    /// and the intake goes on (one bad event must not stop every tenant's sagas).
     async fn apply(&self, records: &[Consumed]) -> anyhow::Result<Applied> {
+        match self.apply_batch(records, false).await {
+            Err(error) if is_rejected_by_database(&error) => {
+                tracing::warn!(%error, "a saga change was refused; isolating the batch's events");
+                self.apply_batch(records, true).await
+            }
+            other => other,
+        }
+    }
+
+    async fn apply_batch(&self, records: &[Consumed], isolate: bool) -> anyhow::Result<Applied> {
         let mut tx = self.pool.begin().await?;
         let stored = stored_offsets(&mut *tx, true).await?;
         let mut tracker = OffsetTracker::new(&stored);
@@ -148,9 +163,26 @@ impl Intake {
             if tracker.place(&record.key, record.offset) != Position::Next {
                 continue;
             }
-            match &record.decoded {
-                Ok((meta, event)) => react(&mut tx, meta, event).await?,
-                Err(error) => dead_letter(&mut tx, record, error).await?,
+            let (meta, event) = match &record.decoded {
+                Ok(decoded) => decoded,
+                Err(error) => {
+                    dead_letter(&mut tx, record, error).await?;
+                    continue;
+                }
+            };
+            if !isolate {
+                react(&mut tx, meta, event).await?;
+                continue;
+            }
+            let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+            match react(&mut savepoint, meta, event).await {
+                Ok(()) => savepoint.commit().await?,
+                Err(error) if is_refusal(&error) => {
+                    savepoint.rollback().await?;
+                    let reason = format!("{} refused: {error}", meta.event_type);
+                    dead_letter(&mut tx, record, &reason).await?;
+                }
+                Err(other) => return Err(other.into()),
             }
         }
         let (next, rewind) = tracker.finish();
@@ -188,13 +220,30 @@ async fn stored_offsets<'c>(
         .collect())
 }
 
-/// A record no build of ours can decode: kept (visible at `/metrics`), never silently dropped.
+/// A constraint or data error of PostgreSQL (the event's content), not an outage.
+fn is_rejected_by_database(error: &anyhow::Error) -> bool {
+    error.downcast_ref::<sqlx::Error>().is_some_and(is_refusal)
+}
+
+/// SQLSTATE classes 22 (data exception) and 23 (integrity constraint): retrying the same
+/// event gives the same answer. Deadlocks, timeouts and lost connections are retried instead.
+fn is_refusal(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(error) = error else {
+        return false;
+    };
+    error
+        .code()
+        .is_some_and(|code| code.starts_with("22") || code.starts_with("23"))
+}
+
+/// A record no build of ours can decode, or whose saga change PostgreSQL refused: kept
+/// (visible at `/metrics`), never silently dropped.
 async fn dead_letter(
     db: &mut PgConnection,
     record: &Consumed,
     error: &str,
 ) -> Result<(), sqlx::Error> {
-    tracing::error!(topic = %record.key.topic, partition = record.key.partition, offset = record.offset, %error, "undecodable record: saga dead letter");
+    tracing::error!(topic = %record.key.topic, partition = record.key.partition, offset = record.offset, %error, "saga dead letter");
     sqlx::query(
         "INSERT INTO saga_dead_letters (topic, partition, \"offset\", error, payload) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (topic, partition, \"offset\") DO NOTHING",

@@ -119,6 +119,7 @@ pub struct Conversation {
 
 fn message_text(text: &str) -> Result<String, DomainError> {
     // Messages keep their whitespace: only the length is checked, on the text as sent.
+    crate::text::reject_nul(text).map_err(|reason| DomainError::field("text", reason))?;
     let count = text.chars().count();
     if text.trim().is_empty() || count > 4_096 {
         return Err(DomainError::field(
