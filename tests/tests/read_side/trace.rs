@@ -42,6 +42,10 @@ async fn the_projector_continues_the_trace_of_the_request() {
         Some(trace_id.as_str())
     );
 
+    platform
+        .wait_for_empty_outbox(Duration::from_secs(60))
+        .await;
+
     let settings = projector_settings(&platform);
     let mut child = Command::new(workspace_binary("projectors"))
         .args(["run", "--projection", "agents"])
