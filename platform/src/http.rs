@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument as _;
 
-use crate::trace::{continue_trace, trace_id};
+use crate::trace::continue_trace_and_name_it;
 
 /// Axum middleware; mount with `route_layer(from_fn_with_state("<service>", observe))` so the
 /// route template (not the raw path, which would explode the label set) is known.
@@ -34,10 +34,7 @@ pub async fn observe(
         .headers()
         .get("traceparent")
         .and_then(|v| v.to_str().ok());
-    continue_trace(&span, incoming);
-    if let Some(id) = trace_id(&span) {
-        span.record("trace_id", id);
-    }
+    continue_trace_and_name_it(&span, incoming);
     let started = Instant::now();
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();

@@ -21,6 +21,15 @@ pub fn continue_trace(span: &tracing::Span, traceparent: Option<&str>) {
     }
 }
 
+/// [`continue_trace`], then records the trace id in the span's `trace_id` field (declared
+/// `tracing::field::Empty` by the caller), so the JSON log lines within it name the trace.
+pub fn continue_trace_and_name_it(span: &tracing::Span, traceparent: Option<&str>) {
+    continue_trace(span, traceparent);
+    if let Some(id) = trace_id(span) {
+        span.record("trace_id", id);
+    }
+}
+
 /// The `traceparent` that hands `span`'s context on, if the span is recorded.
 pub fn traceparent(span: &tracing::Span) -> Option<String> {
     let context = span.context();

@@ -49,10 +49,7 @@ pub async fn step_one(context: &Context) -> Result<bool, sqlx::Error> {
         step = %saga.step,
         trace_id = tracing::field::Empty,
     );
-    platform::trace::continue_trace(&span, saga.traceparent.as_deref());
-    if let Some(id) = platform::trace::trace_id(&span) {
-        span.record("trace_id", id);
-    }
+    platform::trace::continue_trace_and_name_it(&span, saga.traceparent.as_deref());
     // Commands sent by the step carry this span as their traceparent (commands.rs).
     let (actions, transition) = workflows::run_step(context, &saga)
         .instrument(span.clone())

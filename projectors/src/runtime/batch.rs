@@ -221,10 +221,7 @@ fn event_span(generation: Generation, meta: &EventMetadata) -> tracing::Span {
         sequence = meta.sequence,
         trace_id = tracing::field::Empty,
     );
-    platform::trace::continue_trace(&span, meta.traceparent.as_deref());
-    if let Some(id) = platform::trace::trace_id(&span) {
-        span.record("trace_id", id);
-    }
+    platform::trace::continue_trace_and_name_it(&span, meta.traceparent.as_deref());
     span
 }
 
