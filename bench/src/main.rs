@@ -8,10 +8,8 @@ mod cli;
 mod commands;
 mod consumer;
 mod copy;
-mod history;
 mod isolation;
 mod load;
-mod mix;
 mod platform;
 mod produce;
 mod progress;
@@ -26,6 +24,7 @@ mod task_sagas;
 mod vacuum;
 mod visible;
 
+use bench::{history, mix};
 use clap::Parser;
 
 use crate::cli::{Cli, Command};

@@ -11,7 +11,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use sqlx::{PgConnection, PgPool};
 
 use crate::partitions::high_watermarks;
-use crate::runtime::{apply_batch, stored_offsets, Inbound, PartitionKey, Runtime, MAX_BATCH};
+use crate::runtime::{apply_batch, stored_offsets, Inbound, PartitionKey, Runtime};
 use crate::{Generation, ProjectionName, ProjectorError};
 
 /// How long the rebuild waits for a lagging live projection to reach the new generation.
@@ -160,6 +160,11 @@ async fn reached(
         .all(|(key, target)| stored.get(key).copied().unwrap_or(0) >= *target))
 }
 
+/// Records applied per transaction at most while rebuilding: larger than a live batch, since a
+/// batch's rows are written set-wise (a statement per table) and nothing waits on the new
+/// generation until it is swapped in.
+const REBUILD_BATCH: usize = 2_000;
+
 /// Reads what is ready (waiting up to a second) and applies it to the new generation.
 async fn consume(
     runtime: &Runtime,
@@ -167,7 +172,7 @@ async fn consume(
     generation: Generation,
     limits: Option<&HashMap<PartitionKey, i64>>,
 ) -> Result<usize, ProjectorError> {
-    let mut stream = consumer.stream().ready_chunks(MAX_BATCH);
+    let mut stream = consumer.stream().ready_chunks(REBUILD_BATCH);
     let Ok(Some(chunk)) = tokio::time::timeout(Duration::from_secs(1), stream.next()).await else {
         return Ok(0);
     };

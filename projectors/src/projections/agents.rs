@@ -1,4 +1,11 @@
 //! agents: list and detail, with the task counts derived from `agent_tasks`.
+//!
+//! Agent events are few and their updates depend on the row's current state (a failed
+//! deployment restores the status before it): they are written as they come. Task events,
+//! which are many, fold into one `agent_tasks` row per task and are written set-wise.
+
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
 
 use domain::agent::{AgentConfig, AgentEvent};
 use domain::task::TaskEvent;
@@ -6,15 +13,98 @@ use schemas::{AnyEvent, EventMetadata};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub(super) async fn apply(
-    db: &mut PgConnection,
-    meta: &EventMetadata,
-    event: &AnyEvent,
-) -> Result<(), sqlx::Error> {
-    match event {
-        AnyEvent::Agent(event) => agent(db, meta, event).await,
-        AnyEvent::Task(event) => task(db, meta, event).await,
-        _ => Ok(()),
+/// Where a task stands for its agent after the batch's events.
+struct TaskState {
+    tenant_id: String,
+    agent_id: Option<Uuid>,
+    state: &'static str,
+    version: i64,
+}
+
+#[derive(Default)]
+pub struct Changes {
+    tasks: BTreeMap<Uuid, TaskState>,
+}
+
+impl Changes {
+    pub(super) async fn add(
+        &mut self,
+        db: &mut PgConnection,
+        meta: &EventMetadata,
+        event: &AnyEvent,
+    ) -> Result<(), sqlx::Error> {
+        match event {
+            AnyEvent::Agent(event) => agent(db, meta, event).await,
+            AnyEvent::Task(event) => {
+                self.task(meta, event);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Tracks which agent holds each task and whether it is open, completed or closed.
+    fn task(&mut self, meta: &EventMetadata, event: &TaskEvent) {
+        let (agent_id, state) = match event {
+            TaskEvent::TaskCreated(_) => (None, "unassigned"),
+            TaskEvent::TaskAssigned(e) => (Some(e.agent_id.as_uuid()), "open"),
+            TaskEvent::TaskStarted(e) => (Some(e.agent_id.as_uuid()), "open"),
+            TaskEvent::TaskCompleted(e) => (Some(e.agent_id.as_uuid()), "completed"),
+            TaskEvent::TaskFailed(e) => (Some(e.agent_id.as_uuid()), "closed"),
+            TaskEvent::TaskCancelled(e) => (e.agent_id.map(|a| a.as_uuid()), "closed"),
+        };
+        let later = TaskState {
+            tenant_id: meta.tenant_id.clone(),
+            agent_id,
+            state,
+            version: meta.sequence,
+        };
+        match self.tasks.entry(meta.aggregate_id) {
+            Entry::Vacant(slot) => {
+                slot.insert(later);
+            }
+            Entry::Occupied(mut slot) => {
+                let earlier = slot.get_mut();
+                if later.version > earlier.version {
+                    earlier.agent_id = later.agent_id.or(earlier.agent_id);
+                    earlier.state = later.state;
+                    earlier.version = later.version;
+                }
+            }
+        }
+    }
+
+    pub(super) async fn write(self, db: &mut PgConnection) -> Result<(), sqlx::Error> {
+        if self.tasks.is_empty() {
+            return Ok(());
+        }
+        let mut ids = Vec::with_capacity(self.tasks.len());
+        let mut tenants = Vec::with_capacity(self.tasks.len());
+        let mut agents = Vec::with_capacity(self.tasks.len());
+        let mut states = Vec::with_capacity(self.tasks.len());
+        let mut versions = Vec::with_capacity(self.tasks.len());
+        for (id, task) in self.tasks {
+            ids.push(id);
+            tenants.push(task.tenant_id);
+            agents.push(task.agent_id);
+            states.push(task.state);
+            versions.push(task.version);
+        }
+        sqlx::query(
+            "INSERT INTO agent_tasks (task_id, tenant_id, agent_id, state, version)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::bigint[])
+             ON CONFLICT (task_id) DO UPDATE SET agent_id = coalesce(EXCLUDED.agent_id, agent_tasks.agent_id),
+                 state = EXCLUDED.state, version = EXCLUDED.version
+             WHERE agent_tasks.version < EXCLUDED.version",
+        )
+        .bind(ids)
+        .bind(tenants)
+        .bind(agents)
+        .bind(states)
+        .bind(versions)
+        .execute(db)
+        .await?;
+        Ok(())
     }
 }
 
@@ -135,36 +225,6 @@ async fn set_status(
     .bind(deployed_at)
     .bind(at)
     .bind(version)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// Tracks which agent holds each task and whether it is open, completed or closed.
-async fn task(
-    db: &mut PgConnection,
-    meta: &EventMetadata,
-    event: &TaskEvent,
-) -> Result<(), sqlx::Error> {
-    let (agent, state) = match event {
-        TaskEvent::TaskCreated(_) => (None, "unassigned"),
-        TaskEvent::TaskAssigned(e) => (Some(e.agent_id.as_uuid()), "open"),
-        TaskEvent::TaskStarted(e) => (Some(e.agent_id.as_uuid()), "open"),
-        TaskEvent::TaskCompleted(e) => (Some(e.agent_id.as_uuid()), "completed"),
-        TaskEvent::TaskFailed(e) => (Some(e.agent_id.as_uuid()), "closed"),
-        TaskEvent::TaskCancelled(e) => (e.agent_id.map(|a| a.as_uuid()), "closed"),
-    };
-    sqlx::query(
-        "INSERT INTO agent_tasks (task_id, tenant_id, agent_id, state, version) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (task_id) DO UPDATE SET agent_id = coalesce(EXCLUDED.agent_id, agent_tasks.agent_id),
-             state = EXCLUDED.state, version = EXCLUDED.version
-         WHERE agent_tasks.version < EXCLUDED.version",
-    )
-    .bind(meta.aggregate_id)
-    .bind(&meta.tenant_id)
-    .bind(agent)
-    .bind(state)
-    .bind(meta.sequence)
     .execute(db)
     .await?;
     Ok(())

@@ -1,32 +1,72 @@
 //! audit: every event of a tenant, with its payload as JSON.
 
+use chrono::{DateTime, Utc};
 use schemas::{AnyEvent, EventMetadata};
 use sqlx::PgConnection;
+use uuid::Uuid;
 
-pub(super) async fn apply(
-    db: &mut PgConnection,
-    meta: &EventMetadata,
-    event: &AnyEvent,
-) -> Result<(), sqlx::Error> {
-    let payload = serde_json::to_value(event_body(event))
-        .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
-    sqlx::query(
-        "INSERT INTO audit_events (event_id, tenant_id, aggregate_type, aggregate_id, sequence, event_type,
-                                   occurred_at, correlation_id, payload)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-    )
-    .bind(meta.event_id)
-    .bind(&meta.tenant_id)
-    .bind(&meta.aggregate_type)
-    .bind(meta.aggregate_id)
-    .bind(meta.sequence)
-    .bind(&meta.event_type)
-    .bind(meta.occurred_at)
-    .bind(&meta.correlation_id)
-    .bind(payload)
-    .execute(db)
-    .await?;
-    Ok(())
+/// The batch's audit rows, column by column (they are inserted with one `unnest`).
+#[derive(Default)]
+pub struct Changes {
+    event_id: Vec<Uuid>,
+    tenant_id: Vec<String>,
+    aggregate_type: Vec<String>,
+    aggregate_id: Vec<Uuid>,
+    sequence: Vec<i64>,
+    event_type: Vec<String>,
+    occurred_at: Vec<DateTime<Utc>>,
+    correlation_id: Vec<String>,
+    payload: Vec<String>,
+}
+
+impl Changes {
+    pub(super) fn add(
+        &mut self,
+        meta: &EventMetadata,
+        event: &AnyEvent,
+    ) -> Result<(), sqlx::Error> {
+        let payload = serde_json::to_string(&event_body(event))
+            .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+        self.event_id.push(meta.event_id);
+        self.tenant_id.push(meta.tenant_id.clone());
+        self.aggregate_type.push(meta.aggregate_type.clone());
+        self.aggregate_id.push(meta.aggregate_id);
+        self.sequence.push(meta.sequence);
+        self.event_type.push(meta.event_type.clone());
+        self.occurred_at.push(meta.occurred_at);
+        self.correlation_id.push(meta.correlation_id.clone());
+        self.payload.push(payload);
+        Ok(())
+    }
+
+    pub(super) async fn write(self, db: &mut PgConnection) -> Result<(), sqlx::Error> {
+        if self.event_id.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO audit_events (event_id, tenant_id, aggregate_type, aggregate_id, sequence, event_type,
+                                       occurred_at, correlation_id, payload)
+             SELECT event_id, tenant_id, aggregate_type, aggregate_id, sequence, event_type, occurred_at,
+                    correlation_id, payload::jsonb
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::bigint[], $6::text[],
+                         $7::timestamptz[], $8::text[], $9::text[])
+                  AS r(event_id, tenant_id, aggregate_type, aggregate_id, sequence, event_type, occurred_at,
+                       correlation_id, payload)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(self.event_id)
+        .bind(self.tenant_id)
+        .bind(self.aggregate_type)
+        .bind(self.aggregate_id)
+        .bind(self.sequence)
+        .bind(self.event_type)
+        .bind(self.occurred_at)
+        .bind(self.correlation_id)
+        .bind(self.payload)
+        .execute(db)
+        .await?;
+        Ok(())
+    }
 }
 
 fn event_body(event: &AnyEvent) -> serde_json::Value {

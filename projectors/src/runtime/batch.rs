@@ -100,11 +100,11 @@ pub async fn apply_batch(
         }
     }
     // Live batches continue each event's trace; a rebuild replays history and traces nothing.
-    let traced = until.is_none();
-    match apply_decoded(runtime, generation, &batch, &decoded, false, traced).await {
+    let live = until.is_none();
+    match apply_decoded(runtime, generation, &batch, &decoded, false, live).await {
         Err(ProjectorError::Database(error)) if is_apply_error(&error) => {
             // Some record broke a constraint: isolate records so only the culprit is dead-lettered.
-            apply_decoded(runtime, generation, &batch, &decoded, true, traced).await
+            apply_decoded(runtime, generation, &batch, &decoded, true, live).await
         }
         other => other,
     }
@@ -122,7 +122,7 @@ async fn apply_decoded(
     batch: &[&Inbound],
     decoded: &[Decoded],
     isolate: bool,
-    traced: bool,
+    live: bool,
 ) -> Result<BatchOutcome, ProjectorError> {
     let mut tx = runtime.pool.begin().await?;
     generation.enter(&mut tx).await?;
@@ -142,6 +142,8 @@ async fn apply_decoded(
         applied_versions(&mut tx, decoded).await?
     };
     let mut advanced = HashMap::new();
+    // The fast path folds the batch's events per row and writes them set-wise after the loop.
+    let mut changes = projections::Changes::new(generation.projection);
     let mut tracker = OffsetTracker::new(&stored);
     for (record, decoded) in batch.iter().zip(decoded) {
         match tracker.place(&record.key, record.offset) {
@@ -164,8 +166,8 @@ async fn apply_decoded(
             if meta.sequence <= *applied {
                 outcome.skipped += 1;
             } else {
-                let apply = projections::apply(generation.projection, &mut tx, meta, event);
-                if traced {
+                let apply = changes.add(&mut tx, meta, event);
+                if live {
                     let span = event_span(generation, meta);
                     apply.instrument(span.clone()).await?;
                     tracing::debug!(parent: &span, "event projected");
@@ -198,15 +200,20 @@ async fn apply_decoded(
             Err(other) => return Err(other),
         }
     }
+    changes.write(&mut tx).await?;
     (outcome.next_offsets, outcome.rewind) = tracker.finish();
     save_versions(&mut tx, &advanced).await?;
     save_offsets(&mut tx, generation, &outcome.next_offsets).await?;
     outcome.dead_letters = record_dead_letters(&mut tx, generation.projection, &dead).await?;
-    // Wakes read-your-writes waits in the query API when the batch commits.
-    sqlx::query("SELECT pg_notify('projection_progress', $1)")
-        .bind(generation.projection.as_str())
-        .execute(&mut *tx)
-        .await?;
+    // Wakes read-your-writes waits in the query API when the batch commits. Only live batches
+    // that changed something: a rebuild's generation is not read until it is swapped in, and
+    // a notifying commit serialises with every other notifying commit.
+    if live && outcome.applied > 0 {
+        sqlx::query("SELECT pg_notify('projection_progress', $1)")
+            .bind(generation.projection.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(outcome)
 }

@@ -6,5 +6,6 @@ mod read_your_writes;
 mod rebalance;
 mod rebuild;
 mod republish;
+mod set_wise;
 mod support;
 mod trace;

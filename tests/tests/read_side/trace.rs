@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use tests::{projector_settings, workspace_binary, KillOnDrop, Platform, PlatformOptions};
@@ -47,6 +47,8 @@ async fn the_projector_continues_the_trace_of_the_request() {
         .await;
 
     let settings = projector_settings(&platform);
+    let stderr_path = std::env::temp_dir().join(format!("trace-projector-{agent}.log"));
+    let stderr = std::fs::File::create(&stderr_path).expect("a log file for the projector");
     let mut child = Command::new(workspace_binary("projectors"))
         .args(["run", "--projection", "agents"])
         .env("PROJECTORS_LISTEN", "127.0.0.1:0")
@@ -54,21 +56,23 @@ async fn the_projector_continues_the_trace_of_the_request() {
         .env("KAFKA_BROKERS", &settings.kafka_brokers)
         .env("SCHEMA_REGISTRY_URL", &settings.schema_registry_url)
         .env("TOPIC_PREFIX", &settings.topic_prefix)
-        .env("RUST_LOG", "warn,projectors::runtime=debug")
+        .env("RUST_LOG", "info,projectors::runtime=debug")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("projectors starts");
     let stdout = child.stdout.take().unwrap();
     let _process = KillOnDrop(child);
+    // Every line read so far, so a failure shows what the projector was doing.
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let wanted = agent.clone();
+    let read = lines.clone();
     let seen = tokio::task::spawn_blocking(move || {
-        let deadline = Instant::now() + Duration::from_secs(60);
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            let Ok(log) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
+            let log = serde_json::from_str::<Value>(&line).ok();
+            read.lock().unwrap().push(line);
+            let Some(log) = log else { continue };
             if log["fields"]["message"] == "event projected"
                 && log["span"]["aggregate_id"] == wanted.as_str()
             {
@@ -79,15 +83,24 @@ async fn the_projector_continues_the_trace_of_the_request() {
                         .to_owned(),
                 );
             }
-            if Instant::now() > deadline {
-                break;
-            }
         }
         None
     });
-    let seen = tokio::time::timeout(Duration::from_secs(90), seen)
-        .await
-        .expect("the projector logged the event in time")
-        .unwrap();
-    assert_eq!(seen.as_deref(), Some(trace_id.as_str()));
+    // Generous: under a full parallel test run the projector's start (migrations, topics,
+    // consumer group join) competes with every other test for two cores.
+    let Ok(seen) = tokio::time::timeout(Duration::from_secs(180), seen).await else {
+        let logged = lines.lock().unwrap().join("\n");
+        let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        panic!(
+            "the projector did not log the event in 180 s; stdout:\n{logged}\nstderr:\n{stderr}"
+        );
+    };
+    let seen = seen.unwrap();
+    let _ = std::fs::remove_file(&stderr_path);
+    assert_eq!(
+        seen.as_deref(),
+        Some(trace_id.as_str()),
+        "the projector's span names the request's trace; stdout:\n{}",
+        lines.lock().unwrap().join("\n")
+    );
 }
