@@ -1,9 +1,10 @@
 //! PostgreSQL for the write side: the postgres-es event store, the transactional outbox
-//! (filled by a trigger in the events' own transaction) and idempotency keys.
+//! (written with the events, in the same statement) and idempotency keys.
 
 mod aggregate;
 mod database;
 mod error;
+mod event_repository;
 mod idempotency;
 mod metadata;
 mod outbox;
@@ -12,6 +13,7 @@ mod repository;
 pub use aggregate::{Es, Stored};
 pub use database::{connect, create_database_if_missing, migrate};
 pub use error::StoreError;
+pub use event_repository::OutboxEventRepository;
 pub use idempotency::{find_idempotent, IdempotentAnswer};
 pub use metadata::CommandMetadata;
 pub use outbox::{OutboxBatch, OutboxRow, OUTBOX_CHANNEL};

@@ -3,9 +3,9 @@
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::EventStore;
 use domain::Aggregate;
-use postgres_es::PostgresEventRepository;
 use sqlx::PgPool;
 
+use crate::event_repository::OutboxEventRepository;
 use crate::{CommandMetadata, Es, StoreError, Stored};
 
 /// The result of an accepted command.
@@ -17,20 +17,20 @@ pub struct Committed {
 
 /// The event store of one aggregate type.
 pub struct Repository<A: Aggregate> {
-    store: PersistedEventStore<PostgresEventRepository, Es<A>>,
+    store: PersistedEventStore<OutboxEventRepository, Es<A>>,
 }
 
 impl<A: Aggregate> Repository<A> {
     /// Event-sourced: every load replays the whole stream.
     pub fn new(pool: PgPool) -> Self {
         Self {
-            store: PersistedEventStore::new_event_store(PostgresEventRepository::new(pool)),
+            store: PersistedEventStore::new_event_store(OutboxEventRepository::new(pool)),
         }
     }
 
     /// Snapshotted every `events_per_snapshot` events, for aggregates with long streams.
     pub fn snapshotting(pool: PgPool, events_per_snapshot: usize) -> Self {
-        let repo = PostgresEventRepository::new(pool);
+        let repo = OutboxEventRepository::new(pool);
         Self {
             store: PersistedEventStore::new_snapshot_store(repo, events_per_snapshot),
         }
