@@ -12,6 +12,8 @@ pub enum MessagingError {
     Database(#[from] sqlx::Error),
     #[error("outbox row {id} is unreadable: {reason}")]
     BadOutboxRow { id: i64, reason: String },
+    #[error("the relay's acknowledger stopped: {0}")]
+    Acknowledger(String),
     #[error("{failed} of {total} records were not acknowledged by the broker")]
     NotAcknowledged { failed: usize, total: usize },
 }

@@ -35,18 +35,24 @@ impl OutboxBatch {
         Self { pool }
     }
 
-    /// The oldest `limit` rows in commit order of each aggregate.
+    /// The oldest `limit` rows, in commit order of each aggregate, leaving out `excluding` (the
+    /// relay's records that still await the broker's acknowledgement).
     ///
     /// # Errors
     /// On database failure.
-    pub async fn oldest(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+    pub async fn oldest(
+        &self,
+        limit: i64,
+        excluding: &[i64],
+    ) -> Result<Vec<OutboxRow>, StoreError> {
         Ok(sqlx::query_as(
             // The batch comes from the outbox's primary key, then each event by the events'
             // primary key: a plan that stays fast without table statistics (a plain join
-            // turned into a hash join over all events when autovacuum never ran).
+            // turned into a hash join over all events when autovacuum never ran). The excluded
+            // rows are left out before the join, so rows in flight cost no event read.
             "SELECT o.id, o.aggregate_type, o.aggregate_id, o.sequence, e.event_type,
                     e.event_version, e.payload, e.metadata, o.enqueued_at
-             FROM (SELECT * FROM outbox ORDER BY id LIMIT $1) o
+             FROM (SELECT * FROM outbox WHERE id <> ALL($2) ORDER BY id LIMIT $1) o
              CROSS JOIN LATERAL (
                  SELECT event_type, event_version, payload, metadata FROM events
                  WHERE aggregate_type = o.aggregate_type AND aggregate_id = o.aggregate_id
@@ -55,6 +61,7 @@ impl OutboxBatch {
              ORDER BY o.id",
         )
         .bind(limit)
+        .bind(excluding)
         .fetch_all(&self.pool)
         .await?)
     }

@@ -58,7 +58,10 @@ async fn events_and_outbox_rows_commit_together_in_order() {
     assert_eq!(first.version, 1);
     assert_eq!(second.unwrap().version, 2);
 
-    let rows = OutboxBatch::new(pool.clone()).oldest(10).await.unwrap();
+    let rows = OutboxBatch::new(pool.clone())
+        .oldest(10, &[])
+        .await
+        .unwrap();
     let seen: Vec<(String, i64, String)> = rows
         .iter()
         .map(|r| (r.aggregate_id.clone(), r.sequence, r.event_type.clone()))
@@ -71,6 +74,15 @@ async fn events_and_outbox_rows_commit_together_in_order() {
         ]
     );
     assert_eq!(rows[0].metadata["tenant_id"], "acme");
+    // Rows the relay has in flight are left out of its next read.
+    let rest = OutboxBatch::new(pool.clone())
+        .oldest(10, &[rows[0].id])
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![rows[1].id]
+    );
 
     OutboxBatch::new(pool.clone())
         .acknowledge(&[rows[0].id])

@@ -3,8 +3,10 @@
 //! Leadership is a PostgreSQL session advisory lock: the leader holds it on a dedicated
 //! connection, a standby polls for it, and a leader that dies (or loses that connection)
 //! releases it with its session. The leader is woken in process by the commits of its own
-//! process and by LISTEN/NOTIFY for the commits of others (see `signal`), polls as a fallback, and backs off (backon) while the broker is down; commands
-//! keep being accepted meanwhile and the backlog drains when the broker returns.
+//! process and by LISTEN/NOTIFY for the commits of others (see `signal`), polls as a fallback,
+//! and publishes as a pipeline: it keeps sending while earlier records await the broker (see
+//! `publish`). It backs off (backon) while the broker is down; commands keep being accepted
+//! meanwhile and the backlog drains when the broker returns.
 
 mod leadership;
 mod publish;
@@ -12,6 +14,8 @@ mod row;
 mod signal;
 
 pub use signal::OutboxSignal;
+
+use publish::{InFlight, Next};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +26,7 @@ use schemas::RegistryCodec;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use store::{OutboxBatch, OUTBOX_CHANNEL};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::{ensure_topics, idempotent_producer, KafkaSettings, MessagingError};
@@ -42,6 +47,10 @@ pub struct OutboxRelay {
     codec: Arc<RegistryCodec>,
     signal: OutboxSignal,
 }
+
+/// Reads' worth of records that may await acknowledgement at once (bounds the relay's memory
+/// when the broker is slow).
+const MAX_READS_IN_FLIGHT: usize = 4;
 
 fn backoff() -> impl Iterator<Item = Duration> {
     ExponentialBuilder::default()
@@ -119,16 +128,13 @@ impl OutboxRelay {
             if shutdown.is_cancelled() {
                 return Ok(());
             }
-            lock.confirm().await?;
-            match publish::batch(&outbox, &producer, &self.codec, &self.settings).await {
-                Ok(published) if published as i64 == self.settings.batch_size => {
-                    delays = backoff();
-                }
-                Ok(_) => {
-                    delays = backoff();
-                    self.wait_for_work(&mut listener, shutdown).await;
-                }
-                Err(error) => {
+            match self
+                .publish(&mut lock, &producer, &outbox, &mut listener, shutdown)
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(Stop::Leadership(error)) => return Err(error),
+                Err(Stop::Publishing(error)) => {
                     let delay = delays.next().unwrap_or(Duration::from_secs(5));
                     tracing::warn!(%error, ?delay, "publishing failed; retrying");
                     // Start the next attempt with a fresh producer: an idempotent producer whose
@@ -148,7 +154,98 @@ impl OutboxRelay {
         }
     }
 
-    async fn wait_for_work(&self, listener: &mut PgListener, shutdown: &CancellationToken) {
+    /// Publishes through one producer until shutdown, a failure or lost leadership; returns
+    /// only once every record in flight is settled (acknowledged rows deleted).
+    async fn publish(
+        &self,
+        lock: &mut leadership::Lock,
+        producer: &Producer,
+        outbox: &OutboxBatch,
+        listener: &mut PgListener,
+        shutdown: &CancellationToken,
+    ) -> Result<(), Stop> {
+        let in_flight = Arc::new(InFlight::default());
+        let failed = CancellationToken::new();
+        let (acknowledger, sent) = mpsc::unbounded_channel();
+        let acknowledging = tokio::spawn(publish::acknowledge(
+            outbox.clone(),
+            sent,
+            in_flight.clone(),
+            failed.clone(),
+        ));
+        let sending = self
+            .send(
+                lock,
+                producer,
+                outbox,
+                listener,
+                shutdown,
+                &in_flight,
+                &failed,
+                &acknowledger,
+            )
+            .await;
+        drop(acknowledger);
+        let acknowledged = acknowledging
+            .await
+            .map_err(|error| Stop::Publishing(MessagingError::Acknowledger(error.to_string())))?;
+        sending?;
+        acknowledged.map_err(Stop::Publishing)
+    }
+
+    /// The sender's loop: read the rows not in flight, send them, wait for more.
+    #[allow(clippy::too_many_arguments)]
+    async fn send(
+        &self,
+        lock: &mut leadership::Lock,
+        producer: &Producer,
+        outbox: &OutboxBatch,
+        listener: &mut PgListener,
+        shutdown: &CancellationToken,
+        in_flight: &InFlight,
+        failed: &CancellationToken,
+        acknowledger: &mpsc::UnboundedSender<publish::Sent>,
+    ) -> Result<(), Stop> {
+        let most_in_flight = usize::try_from(self.settings.batch_size)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(MAX_READS_IN_FLIGHT);
+        loop {
+            if shutdown.is_cancelled() || failed.is_cancelled() {
+                return Ok(());
+            }
+            lock.confirm().await.map_err(Stop::Leadership)?;
+            let next = if in_flight.len() >= most_in_flight {
+                Next::WaitForAcknowledgements
+            } else {
+                publish::send(
+                    outbox,
+                    producer,
+                    &self.codec,
+                    &self.settings,
+                    in_flight,
+                    acknowledger,
+                )
+                .await
+                .map_err(Stop::Publishing)?
+            };
+            match next {
+                Next::ReadAgain => {}
+                Next::WaitForAcknowledgements => tokio::select! {
+                    () = in_flight.drained() => {}
+                    () = failed.cancelled() => {}
+                    () = shutdown.cancelled() => {}
+                },
+                Next::WaitForCommits => self.wait_for_work(listener, shutdown, failed).await,
+            }
+        }
+    }
+
+    async fn wait_for_work(
+        &self,
+        listener: &mut PgListener,
+        shutdown: &CancellationToken,
+        failed: &CancellationToken,
+    ) {
         tokio::select! {
             // A lost listener connection reconnects on the next recv; the poll covers the gap.
             // A recv that keeps failing (e.g. no connection to be had) waits for the poll
@@ -161,6 +258,7 @@ impl OutboxRelay {
             }
             () = self.signal.local_commit() => {}
             () = tokio::time::sleep(self.settings.poll_interval) => {}
+            () = failed.cancelled() => {}
             () = shutdown.cancelled() => {}
         }
     }
@@ -199,6 +297,14 @@ impl OutboxRelay {
     pub async fn backlog(pool: &PgPool) -> Result<i64, MessagingError> {
         Ok(OutboxBatch::new(pool.clone()).backlog().await?)
     }
+}
+
+/// Why publishing through one producer stopped (other than shutdown).
+enum Stop {
+    /// The leadership lock's session is gone: step down.
+    Leadership(MessagingError),
+    /// The broker, the registry or the database failed: back off and retry with a new producer.
+    Publishing(MessagingError),
 }
 
 // Keeps the producer type visible to the submodules without re-exporting it.

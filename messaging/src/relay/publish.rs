@@ -1,33 +1,100 @@
-//! Publishing one batch of outbox rows and acknowledging what the broker accepted.
+//! Publishing as a pipeline: the sender keeps reading rows and handing them to the producer
+//! while earlier records still await the broker, and the acknowledger awaits the deliveries in
+//! send order and deletes the acknowledged rows. (Strict rounds — read, send, await every ack,
+//! delete, read again — kept an event committed just after a round started waiting for that
+//! round and then its own; see docs/benchmarks.md.)
+//!
+//! A row is "in flight" from its send until its DELETE has committed, and the sender leaves the
+//! in-flight rows out of every read. It copies the in-flight set before it reads, so a row
+//! missing from the copy was deleted before the read's snapshot and cannot come back.
+//!
+//! Each aggregate's order holds: a read returns rows in id order, an aggregate's later event
+//! always has the higher id (it can only be written once the earlier one has committed), and
+//! the idempotent producer keeps each partition's order across reads. When a delivery fails the
+//! sender stops, the acknowledger drains what is still in flight (acknowledging nothing of an
+//! aggregate after its failed record), and the relay starts over with a fresh producer, which
+//! reads the unacknowledged rows again in order.
 
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use futures::FutureExt as _;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::FutureRecord;
+use rdkafka::producer::{DeliveryFuture, FutureRecord};
 use schemas::{RegistryCodec, Topic};
 use store::OutboxBatch;
+use tokio::sync::{mpsc, Notify};
+use tokio_util::sync::CancellationToken;
 
 use super::{row, Producer, RelaySettings};
 use crate::{event_headers, MessagingError};
 
-/// Publishes the oldest rows; returns how many were read.
-///
-/// All records are handed to the producer before any is awaited (it pipelines them), then
-/// rows are deleted only when the broker acknowledged them AND no earlier row of the same
-/// aggregate failed, so a retry re-publishes an aggregate's events in their order.
-pub(super) async fn batch(
+/// At most this many acknowledged rows go into one DELETE.
+const ACKNOWLEDGE_BATCH: usize = 2_000;
+
+/// Ids of the rows sent and not yet deleted.
+#[derive(Default)]
+pub(super) struct InFlight {
+    ids: Mutex<HashSet<i64>>,
+    /// Signalled after each DELETE of acknowledged rows.
+    drained: Notify,
+}
+
+impl InFlight {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+        // The set stays consistent whatever panicked while holding it (single inserts/removes).
+        self.ids.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn copy(&self) -> Vec<i64> {
+        self.lock().iter().copied().collect()
+    }
+
+    /// Completes after the next DELETE of acknowledged rows (or at once if one happened since
+    /// the last call).
+    pub(super) async fn drained(&self) {
+        self.drained.notified().await;
+    }
+}
+
+/// A record handed to the producer, awaiting the broker's acknowledgement.
+pub(super) struct Sent {
+    id: i64,
+    aggregate_id: String,
+    enqueued_at: DateTime<Utc>,
+    delivery: DeliveryFuture,
+}
+
+/// What the sender should do after a read.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Next {
+    /// The read was full: more rows are likely waiting.
+    ReadAgain,
+    /// The producer's queue is full: wait until some records are acknowledged.
+    WaitForAcknowledgements,
+    /// Everything committed so far is in flight: wait for the next commit.
+    WaitForCommits,
+}
+
+/// Reads the oldest rows that are not in flight and hands them to the producer in id order,
+/// passing each to the acknowledger.
+pub(super) async fn send(
     outbox: &OutboxBatch,
     producer: &Producer,
     codec: &RegistryCodec,
     settings: &RelaySettings,
-) -> Result<usize, MessagingError> {
-    let rows = outbox.oldest(settings.batch_size).await?;
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    let mut deliveries = Vec::with_capacity(rows.len());
-    let mut failed_to_queue = false;
+    in_flight: &InFlight,
+    acknowledger: &mpsc::UnboundedSender<Sent>,
+) -> Result<Next, MessagingError> {
+    let rows = outbox
+        .oldest(settings.batch_size, &in_flight.copy())
+        .await?;
     for row in &rows {
         let (metadata, event) = row::read(row)?;
         let payload = codec.encode(&metadata, &event).await?;
@@ -36,50 +103,153 @@ pub(super) async fn batch(
             .key(&row.aggregate_id)
             .payload(&payload)
             .headers(event_headers(&metadata, &row.event_version));
-        match producer.send_result(record) {
-            Ok(delivery) => deliveries.push(delivery),
-            // The producer queue is full: publish what is queued, the rest comes next round.
+        let delivery = match producer.send_result(record) {
+            Ok(delivery) => delivery,
+            // The rest of the read is not sent and not in flight: the next read returns it,
+            // still in order, once the broker has acknowledged some of the queue.
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                 tracing::debug!("producer queue full");
-                break;
+                return Ok(Next::WaitForAcknowledgements);
             }
-            // Anything else (a record too large, a producer in a fatal state) is a failed
-            // round: what was queued is still awaited below, then the relay backs off.
+            // Anything else (a record too large, a producer in a fatal state) fails this
+            // producer: what is in flight is still awaited, then the relay backs off.
             Err((error, _)) => {
                 tracing::warn!(%error, outbox_id = row.id, "record not accepted by the producer");
-                failed_to_queue = true;
-                break;
+                return Err(error.into());
+            }
+        };
+        in_flight.lock().insert(row.id);
+        let sent = Sent {
+            id: row.id,
+            aggregate_id: row.aggregate_id.clone(),
+            enqueued_at: row.enqueued_at,
+            delivery,
+        };
+        if acknowledger.send(sent).is_err() {
+            // The acknowledger has stopped (its DELETE failed); the sender stops next.
+            return Ok(Next::WaitForAcknowledgements);
+        }
+    }
+    Ok(if rows.len() as i64 == settings.batch_size {
+        Next::ReadAgain
+    } else {
+        Next::WaitForCommits
+    })
+}
+
+/// Awaits the sent records in send order and deletes the acknowledged rows, one DELETE for
+/// all the acknowledgements that have arrived meanwhile. Returns when the sender has dropped
+/// its end and every record is settled; cancels `failed` at the first failure, so the sender
+/// stops sending.
+pub(super) async fn acknowledge(
+    outbox: OutboxBatch,
+    mut sent: mpsc::UnboundedReceiver<Sent>,
+    in_flight: Arc<InFlight>,
+    failed: CancellationToken,
+) -> Result<(), MessagingError> {
+    let mut settled = Settled::default();
+    let mut waiting: Option<Sent> = None;
+    loop {
+        let mut record = match waiting.take() {
+            Some(record) => record,
+            None => match sent.recv().await {
+                Some(record) => record,
+                None => break,
+            },
+        };
+        let outcome = (&mut record.delivery).await;
+        settled.record(&record, outcome_of(outcome), &failed);
+        // Whatever the broker has acknowledged meanwhile goes into the same DELETE.
+        while settled.acknowledged.len() < ACKNOWLEDGE_BATCH {
+            let Ok(mut next) = sent.try_recv() else { break };
+            match (&mut next.delivery).now_or_never() {
+                Some(outcome) => settled.record(&next, outcome_of(outcome), &failed),
+                None => {
+                    waiting = Some(next);
+                    break;
+                }
+            }
+        }
+        if let Err(error) = settled.delete(&outbox, &in_flight).await {
+            failed.cancel();
+            return Err(error);
+        }
+    }
+    settled.delete(&outbox, &in_flight).await?;
+    if settled.failed > 0 {
+        return Err(MessagingError::NotAcknowledged {
+            failed: settled.failed,
+            total: settled.total,
+        });
+    }
+    Ok(())
+}
+
+/// A delivery's outcome: `Err` with the reason when the broker did not acknowledge it.
+fn outcome_of(outcome: <DeliveryFuture as std::future::Future>::Output) -> Result<(), String> {
+    match outcome {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err((error, _))) => Err(error.to_string()),
+        Err(_) => Err("the producer dropped the record".to_owned()),
+    }
+}
+
+/// The acknowledger's running account.
+#[derive(Default)]
+struct Settled {
+    /// Acknowledged rows not deleted yet.
+    acknowledged: Vec<i64>,
+    /// Aggregates with a failed record: their later records are not acknowledged either, so a
+    /// retry re-publishes the aggregate's events in their order.
+    failed_aggregates: HashSet<String>,
+    failed: usize,
+    total: usize,
+}
+
+impl Settled {
+    fn record(&mut self, sent: &Sent, outcome: Result<(), String>, failed: &CancellationToken) {
+        self.total += 1;
+        match outcome {
+            Ok(()) if !self.failed_aggregates.contains(&sent.aggregate_id) => {
+                self.acknowledged.push(sent.id);
+                record_latency(sent.enqueued_at);
+            }
+            outcome => {
+                if let Err(reason) = outcome {
+                    tracing::debug!(%reason, outbox_id = sent.id, "record not acknowledged");
+                }
+                self.failed += 1;
+                self.failed_aggregates.insert(sent.aggregate_id.clone());
+                failed.cancel();
             }
         }
     }
 
-    let mut acknowledged = Vec::with_capacity(deliveries.len());
-    let mut failed_aggregates = HashSet::new();
-    let total = deliveries.len();
-    for (row, delivery) in rows.iter().zip(deliveries) {
-        let outcome = delivery.await;
-        let ok = matches!(outcome, Ok(Ok(_)));
-        if ok && !failed_aggregates.contains(&row.aggregate_id) {
-            acknowledged.push(row.id);
-            record_latency(row.enqueued_at);
-        } else {
-            if let Ok(Err((error, _))) = outcome {
-                tracing::debug!(%error, outbox_id = row.id, "record not acknowledged");
-            }
-            failed_aggregates.insert(row.aggregate_id.clone());
+    /// Deletes the acknowledged rows, then takes them out of flight.
+    async fn delete(
+        &mut self,
+        outbox: &OutboxBatch,
+        in_flight: &InFlight,
+    ) -> Result<(), MessagingError> {
+        if self.acknowledged.is_empty() {
+            return Ok(());
         }
+        outbox.acknowledge(&self.acknowledged).await?;
+        {
+            let mut ids = in_flight.lock();
+            for id in &self.acknowledged {
+                ids.remove(id);
+            }
+        }
+        self.acknowledged.clear();
+        in_flight.drained.notify_one();
+        Ok(())
     }
-    outbox.acknowledge(&acknowledged).await?;
-    let failed = total - acknowledged.len() + usize::from(failed_to_queue);
-    if failed > 0 {
-        return Err(MessagingError::NotAcknowledged { failed, total });
-    }
-    Ok(rows.len())
 }
 
 /// Commit (the outbox row's enqueue time) to broker acknowledgement, at `/metrics`.
-fn record_latency(enqueued_at: chrono::DateTime<chrono::Utc>) {
-    let latency = (chrono::Utc::now() - enqueued_at)
+fn record_latency(enqueued_at: DateTime<Utc>) {
+    let latency = (Utc::now() - enqueued_at)
         .to_std()
         .unwrap_or(Duration::ZERO);
     metrics::counter!("relay_published_total").increment(1);
