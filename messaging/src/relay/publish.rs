@@ -34,6 +34,9 @@ use crate::{event_headers, MessagingError};
 /// At most this many acknowledged rows go into one DELETE.
 const ACKNOWLEDGE_BATCH: usize = 2_000;
 
+/// The acknowledger vacuums the outbox after this many deletes (see `OutboxBatch::vacuum`).
+const VACUUM_AFTER_DELETES: usize = 5_000;
+
 /// Ids of the rows sent and not yet deleted.
 #[derive(Default)]
 pub(super) struct InFlight {
@@ -199,6 +202,10 @@ fn outcome_of(outcome: <DeliveryFuture as std::future::Future>::Output) -> Resul
 struct Settled {
     /// Acknowledged rows not deleted yet.
     acknowledged: Vec<i64>,
+    /// Rows deleted since the last vacuum.
+    deleted_since_vacuum: usize,
+    /// A vacuum running in the background, if any.
+    vacuuming: Option<tokio::task::JoinHandle<()>>,
     /// Aggregates with a failed record: their later records are not acknowledged either, so a
     /// retry re-publishes the aggregate's events in their order.
     failed_aggregates: HashSet<String>,
@@ -241,9 +248,31 @@ impl Settled {
                 ids.remove(id);
             }
         }
+        self.deleted_since_vacuum += self.acknowledged.len();
         self.acknowledged.clear();
         in_flight.drained.notify_one();
+        self.vacuum_when_due(outbox);
         Ok(())
+    }
+
+    /// Starts a vacuum of the outbox in the background when enough rows were deleted and no
+    /// vacuum is running; a failed one is only logged (the next is due soon).
+    fn vacuum_when_due(&mut self, outbox: &OutboxBatch) {
+        if self.deleted_since_vacuum < VACUUM_AFTER_DELETES
+            || self
+                .vacuuming
+                .as_ref()
+                .is_some_and(|task| !task.is_finished())
+        {
+            return;
+        }
+        self.deleted_since_vacuum = 0;
+        let outbox = outbox.clone();
+        self.vacuuming = Some(tokio::spawn(async move {
+            if let Err(error) = outbox.vacuum().await {
+                tracing::warn!(%error, "outbox vacuum failed");
+            }
+        }));
     }
 }
 
