@@ -7,6 +7,9 @@
 //! reads the other `OTEL_EXPORTER_OTLP_*` variables itself, `OTEL_SERVICE_NAME` names the
 //! service, and `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` keep it off.
 
+mod fresh_filter;
+
+use fresh_filter::FreshFilter;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -87,11 +90,11 @@ fn install(service: &'static str, logs: bool) -> Telemetry {
             .with_current_span(true)
             .with_span_list(false)
             .with_target(true)
-            .with_filter(log_filter)
+            .with_filter(FreshFilter(log_filter))
     });
     let spans = tracing_opentelemetry::layer()
         .with_tracer(provider.tracer(service))
-        .with_filter(LevelFilter::INFO);
+        .with_filter(FreshFilter(LevelFilter::INFO));
     let installed = tracing_subscriber::registry()
         .with(json_logs)
         .with(spans)
