@@ -235,7 +235,13 @@ impl OutboxRelay {
                     () = failed.cancelled() => {}
                     () = shutdown.cancelled() => {}
                 },
-                Next::WaitForCommits => self.wait_for_work(listener, shutdown, failed).await,
+                Next::WaitForCommits => {
+                    self.wait_for_work(listener, shutdown, failed, None).await;
+                }
+                Next::WaitForCommitsOrAcknowledgements => {
+                    self.wait_for_work(listener, shutdown, failed, Some(in_flight))
+                        .await;
+                }
             }
         }
     }
@@ -245,8 +251,16 @@ impl OutboxRelay {
         listener: &mut PgListener,
         shutdown: &CancellationToken,
         failed: &CancellationToken,
+        or_acknowledgements: Option<&InFlight>,
     ) {
+        let drained = async {
+            match or_acknowledgements {
+                Some(in_flight) => in_flight.drained().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
+            () = drained => {}
             // A lost listener connection reconnects on the next recv; the poll covers the gap.
             // A recv that keeps failing (e.g. no connection to be had) waits for the poll
             // instead of spinning.

@@ -9,13 +9,14 @@
 //! missing from the copy was deleted before the read's snapshot and cannot come back.
 //!
 //! Each aggregate's order holds: a read returns rows in id order, an aggregate's later event
-//! always has the higher id (it can only be written once the earlier one has committed), and
-//! the idempotent producer keeps each partition's order across reads. When a delivery fails the
+//! always has the higher id (it can only be written once the earlier one has committed), the
+//! idempotent producer keeps each partition's order, and an aggregate's rows are held back
+//! while a record of it from an earlier read awaits its acknowledgement. When a delivery fails the
 //! sender stops, the acknowledger drains what is still in flight (acknowledging nothing of an
 //! aggregate after its failed record), and the relay starts over with a fresh producer, which
 //! reads the unacknowledged rows again in order.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -37,26 +38,60 @@ const ACKNOWLEDGE_BATCH: usize = 2_000;
 /// The acknowledger vacuums the outbox after this many deletes (see `OutboxBatch::vacuum`).
 const VACUUM_AFTER_DELETES: usize = 5_000;
 
-/// Ids of the rows sent and not yet deleted.
+/// The rows sent and not yet deleted, and their aggregates.
 #[derive(Default)]
 pub(super) struct InFlight {
-    ids: Mutex<HashSet<i64>>,
+    rows: Mutex<Rows>,
     /// Signalled after each DELETE of acknowledged rows.
     drained: Notify,
 }
 
+#[derive(Default)]
+struct Rows {
+    /// Outbox id → aggregate id.
+    ids: HashMap<i64, String>,
+    /// Aggregate id → how many of its rows are in flight.
+    aggregates: HashMap<String, usize>,
+}
+
 impl InFlight {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
-        // The set stays consistent whatever panicked while holding it (single inserts/removes).
-        self.ids.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Rows> {
+        // The maps stay consistent whatever panicked while holding them (single updates).
+        self.rows.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(super) fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().ids.len()
     }
 
-    fn copy(&self) -> Vec<i64> {
-        self.lock().iter().copied().collect()
+    /// The ids in flight and the aggregates they belong to.
+    fn copy(&self) -> (Vec<i64>, HashSet<String>) {
+        let rows = self.lock();
+        (
+            rows.ids.keys().copied().collect(),
+            rows.aggregates.keys().cloned().collect(),
+        )
+    }
+
+    fn insert(&self, id: i64, aggregate_id: &str) {
+        let mut rows = self.lock();
+        rows.ids.insert(id, aggregate_id.to_owned());
+        *rows.aggregates.entry(aggregate_id.to_owned()).or_default() += 1;
+    }
+
+    fn remove(&self, ids: &[i64]) {
+        let mut rows = self.lock();
+        for id in ids {
+            let Some(aggregate_id) = rows.ids.remove(id) else {
+                continue;
+            };
+            if let Some(count) = rows.aggregates.get_mut(&aggregate_id) {
+                *count -= 1;
+                if *count == 0 {
+                    rows.aggregates.remove(&aggregate_id);
+                }
+            }
+        }
     }
 
     /// Completes after the next DELETE of acknowledged rows (or at once if one happened since
@@ -83,6 +118,9 @@ pub(super) enum Next {
     WaitForAcknowledgements,
     /// Everything committed so far is in flight: wait for the next commit.
     WaitForCommits,
+    /// Rows were held back behind their aggregate's record in flight: wait for the next commit
+    /// or the next acknowledgements, whichever comes first.
+    WaitForCommitsOrAcknowledgements,
 }
 
 /// Reads the oldest rows that are not in flight and hands them to the producer in id order,
@@ -95,10 +133,18 @@ pub(super) async fn send(
     in_flight: &InFlight,
     acknowledger: &mpsc::UnboundedSender<Sent>,
 ) -> Result<Next, MessagingError> {
-    let rows = outbox
-        .oldest(settings.batch_size, &in_flight.copy())
-        .await?;
+    let (sending, busy) = in_flight.copy();
+    let rows = outbox.oldest(settings.batch_size, &sending).await?;
+    let mut held_back = false;
     for row in &rows {
+        // An aggregate with a record of an earlier read still in flight waits for it: if that
+        // record failed (a broker outage longer than the message timeout), a later one sent
+        // meanwhile could land before its retry, and consumers would drop the earlier event as
+        // a duplicate. Rows of one aggregate within a read go out together, as in one batch.
+        if busy.contains(&row.aggregate_id) {
+            held_back = true;
+            continue;
+        }
         let (metadata, event) = row::read(row)?;
         let payload = codec.encode(&metadata, &event).await?;
         let topic = Topic::for_aggregate(&row.aggregate_type)?.name(&settings.kafka.topic_prefix);
@@ -121,7 +167,7 @@ pub(super) async fn send(
                 return Err(error.into());
             }
         };
-        in_flight.lock().insert(row.id);
+        in_flight.insert(row.id, &row.aggregate_id);
         let sent = Sent {
             id: row.id,
             aggregate_id: row.aggregate_id.clone(),
@@ -135,6 +181,8 @@ pub(super) async fn send(
     }
     Ok(if rows.len() as i64 == settings.batch_size {
         Next::ReadAgain
+    } else if held_back {
+        Next::WaitForCommitsOrAcknowledgements
     } else {
         Next::WaitForCommits
     })
@@ -243,10 +291,7 @@ impl Settled {
         }
         outbox.acknowledge(&self.acknowledged).await?;
         {
-            let mut ids = in_flight.lock();
-            for id in &self.acknowledged {
-                ids.remove(id);
-            }
+            in_flight.remove(&self.acknowledged);
         }
         self.deleted_since_vacuum += self.acknowledged.len();
         self.acknowledged.clear();
@@ -284,4 +329,24 @@ fn record_latency(enqueued_at: DateTime<Utc>) {
     metrics::counter!("relay_published_total").increment(1);
     metrics::histogram!("relay_publish_latency_seconds").record(latency.as_secs_f64());
     tracing::trace!(latency_ms = latency.as_millis() as u64, "event published");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_aggregate_is_busy_until_its_last_row_in_flight_is_deleted() {
+        let in_flight = InFlight::default();
+        in_flight.insert(1, "a");
+        in_flight.insert(2, "a");
+        in_flight.insert(3, "b");
+        in_flight.remove(&[1, 3]);
+        let (ids, busy) = in_flight.copy();
+        assert_eq!(ids, vec![2]);
+        assert_eq!(busy, HashSet::from(["a".to_owned()]));
+        in_flight.remove(&[2, 7]);
+        assert_eq!(in_flight.len(), 0);
+        assert!(in_flight.copy().1.is_empty());
+    }
 }
