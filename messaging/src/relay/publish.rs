@@ -112,7 +112,7 @@ pub(super) struct Sent {
 /// What the sender should do after a read.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Next {
-    /// The read was full: more rows are likely waiting.
+    /// The read was full and nothing was held back: more rows are likely waiting.
     ReadAgain,
     /// The producer's queue is full: wait until some records are acknowledged.
     WaitForAcknowledgements,
@@ -179,10 +179,12 @@ pub(super) async fn send(
             return Ok(Next::WaitForAcknowledgements);
         }
     }
-    Ok(if rows.len() as i64 == settings.batch_size {
-        Next::ReadAgain
-    } else if held_back {
+    // Held-back rows come back in the next read, so reading again before an acknowledgement
+    // could only spin on them (a full read of one busy aggregate's backlog, say).
+    Ok(if held_back {
         Next::WaitForCommitsOrAcknowledgements
+    } else if rows.len() as i64 == settings.batch_size {
+        Next::ReadAgain
     } else {
         Next::WaitForCommits
     })
