@@ -267,7 +267,11 @@ impl OutboxRelay {
             received = listener.recv() => {
                 if let Err(error) = received {
                     tracing::warn!(%error, "outbox listener failed; polling");
-                    tokio::time::sleep(self.settings.poll_interval).await;
+                    tokio::select! {
+                        () = tokio::time::sleep(self.settings.poll_interval) => {}
+                        () = failed.cancelled() => {}
+                        () = shutdown.cancelled() => {}
+                    }
                 }
             }
             () = self.signal.local_commit() => {}
