@@ -173,17 +173,13 @@ impl OutboxRelay {
             in_flight.clone(),
             failed.clone(),
         ));
+        let pipeline = Pipeline {
+            in_flight: &in_flight,
+            failed: &failed,
+            acknowledger: &acknowledger,
+        };
         let sending = self
-            .send(
-                lock,
-                producer,
-                outbox,
-                listener,
-                shutdown,
-                &in_flight,
-                &failed,
-                &acknowledger,
-            )
+            .send(lock, producer, outbox, listener, shutdown, pipeline)
             .await;
         drop(acknowledger);
         let acknowledged = acknowledging
@@ -194,7 +190,6 @@ impl OutboxRelay {
     }
 
     /// The sender's loop: read the rows not in flight, send them, wait for more.
-    #[allow(clippy::too_many_arguments)]
     async fn send(
         &self,
         lock: &mut leadership::Lock,
@@ -202,10 +197,13 @@ impl OutboxRelay {
         outbox: &OutboxBatch,
         listener: &mut PgListener,
         shutdown: &CancellationToken,
-        in_flight: &InFlight,
-        failed: &CancellationToken,
-        acknowledger: &mpsc::UnboundedSender<publish::Sent>,
+        pipeline: Pipeline<'_>,
     ) -> Result<(), Stop> {
+        let Pipeline {
+            in_flight,
+            failed,
+            acknowledger,
+        } = pipeline;
         let most_in_flight = usize::try_from(self.settings.batch_size)
             .unwrap_or(usize::MAX)
             .saturating_mul(MAX_READS_IN_FLIGHT);
@@ -315,6 +313,15 @@ impl OutboxRelay {
     pub async fn backlog(pool: &PgPool) -> Result<i64, MessagingError> {
         Ok(OutboxBatch::new(pool.clone()).backlog().await?)
     }
+}
+
+/// The sender's side of one producer's pipeline.
+#[derive(Clone, Copy)]
+struct Pipeline<'a> {
+    in_flight: &'a InFlight,
+    /// Cancelled by the acknowledger at the first failure.
+    failed: &'a CancellationToken,
+    acknowledger: &'a mpsc::UnboundedSender<publish::Sent>,
 }
 
 /// Why publishing through one producer stopped (other than shutdown).
