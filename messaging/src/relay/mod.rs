@@ -134,7 +134,12 @@ impl OutboxRelay {
             {
                 Ok(()) => return Ok(()),
                 Err(Stop::Leadership(error)) => return Err(error),
-                Err(Stop::Publishing(error)) => {
+                Err(Stop::Publishing { error, progressed }) => {
+                    // The backoff starts over after an attempt that got records through, so an
+                    // old outage does not lengthen the wait after the next failure.
+                    if progressed {
+                        delays = backoff();
+                    }
                     let delay = delays.next().unwrap_or(Duration::from_secs(5));
                     tracing::warn!(%error, ?delay, "publishing failed; retrying");
                     // Start the next attempt with a fresh producer: an idempotent producer whose
@@ -184,9 +189,16 @@ impl OutboxRelay {
         drop(acknowledger);
         let acknowledged = acknowledging
             .await
-            .map_err(|error| Stop::Publishing(MessagingError::Acknowledger(error.to_string())))?;
-        sending?;
-        acknowledged.map_err(Stop::Publishing)
+            .unwrap_or_else(|error| Err(MessagingError::Acknowledger(error.to_string())));
+        let publishing = |error| Stop::Publishing {
+            error,
+            progressed: in_flight.drained_any(),
+        };
+        match sending {
+            Err(Sending::Leadership(error)) => Err(Stop::Leadership(error)),
+            Err(Sending::Publishing(error)) => Err(publishing(error)),
+            Ok(()) => acknowledged.map_err(publishing),
+        }
     }
 
     /// The sender's loop: read the rows not in flight, send them, wait for more.
@@ -198,7 +210,7 @@ impl OutboxRelay {
         listener: &mut PgListener,
         shutdown: &CancellationToken,
         pipeline: Pipeline<'_>,
-    ) -> Result<(), Stop> {
+    ) -> Result<(), Sending> {
         let Pipeline {
             in_flight,
             failed,
@@ -211,7 +223,7 @@ impl OutboxRelay {
             if shutdown.is_cancelled() || failed.is_cancelled() {
                 return Ok(());
             }
-            lock.confirm().await.map_err(Stop::Leadership)?;
+            lock.confirm().await.map_err(Sending::Leadership)?;
             let next = if in_flight.len() >= most_in_flight {
                 Next::WaitForAcknowledgements
             } else {
@@ -224,7 +236,7 @@ impl OutboxRelay {
                     acknowledger,
                 )
                 .await
-                .map_err(Stop::Publishing)?
+                .map_err(Sending::Publishing)?
             };
             match next {
                 Next::ReadAgain => {}
@@ -329,6 +341,16 @@ enum Stop {
     /// The leadership lock's session is gone: step down.
     Leadership(MessagingError),
     /// The broker, the registry or the database failed: back off and retry with a new producer.
+    Publishing {
+        error: MessagingError,
+        /// Records were acknowledged before the failure.
+        progressed: bool,
+    },
+}
+
+/// Why the sender's loop stopped (other than shutdown or the acknowledger's failure).
+enum Sending {
+    Leadership(MessagingError),
     Publishing(MessagingError),
 }
 

@@ -52,6 +52,8 @@ struct Rows {
     ids: HashMap<i64, String>,
     /// Aggregate id → how many of its rows are in flight.
     aggregates: HashMap<String, usize>,
+    /// Some row was acknowledged and deleted through this set.
+    drained_any: bool,
 }
 
 impl InFlight {
@@ -79,8 +81,14 @@ impl InFlight {
         *rows.aggregates.entry(aggregate_id.to_owned()).or_default() += 1;
     }
 
+    /// Whether any row has been acknowledged and deleted (the broker was reachable).
+    pub(super) fn drained_any(&self) -> bool {
+        self.lock().drained_any
+    }
+
     fn remove(&self, ids: &[i64]) {
         let mut rows = self.lock();
+        rows.drained_any |= !ids.is_empty();
         for id in ids {
             let Some(aggregate_id) = rows.ids.remove(id) else {
                 continue;
