@@ -163,12 +163,15 @@ async fn operate(
         )
         .detail(format!("the saga is {}", saga.status)));
     }
+    // The change and its step-log row in one transaction: the UPDATE holds the saga's row, so
+    // an executor cannot claim the saga and log a step with the same `seq` in between (that
+    // race answered 500 with a duplicate `saga_steps` key).
+    let mut db = api.pool.begin().await.map_err(internal)?;
     sqlx::query(sql)
         .bind(saga.saga_id)
-        .execute(&api.pool)
+        .execute(&mut *db)
         .await
         .map_err(internal)?;
-    let mut db = api.pool.acquire().await.map_err(internal)?;
     let action = if sql.contains("'cancelled'") {
         "cancel"
     } else {
@@ -185,6 +188,7 @@ async fn operate(
     )
     .await
     .map_err(internal)?;
+    db.commit().await.map_err(internal)?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
