@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::acks::AckProbe;
 use crate::baseline::InProcess;
 use crate::cli::CommandsArgs;
 use crate::consumer::PublishProbe;
@@ -24,8 +25,10 @@ use crate::vacuum;
 /// When setup fails or a phase cannot run at all.
 pub async fn run(args: CommandsArgs) -> anyhow::Result<()> {
     let names = Names::random();
+    // Before the command-api starts, so that the relay's first sample is ours.
+    let acks = AckProbe::install()?;
     report::header(&args, &names);
-    let measured = measure(&args, &names).await;
+    let measured = measure(&args, &names, &acks).await;
     if !args.keep {
         clean_up(&args, &names).await;
     }
@@ -37,6 +40,7 @@ pub async fn run(args: CommandsArgs) -> anyhow::Result<()> {
 async fn measure(
     args: &CommandsArgs,
     names: &Names,
+    acks: &AckProbe,
 ) -> anyhow::Result<(PhaseResult, Publish, PhaseResult)> {
     let platform = Platform::start(&args.postgres, &args.brokers, names).await?;
     let max_connections = platform.settings.database_max_connections;
@@ -44,7 +48,7 @@ async fn measure(
         "command-api at {} (pool of {max_connections} connections)",
         platform.base_url
     );
-    let measured = over_http(args, names, &platform).await;
+    let measured = over_http(args, names, &platform, acks).await;
     let stopped = platform.stop().await;
     let (rest, publish) = measured?;
     stopped?;
@@ -56,6 +60,7 @@ async fn over_http(
     args: &CommandsArgs,
     names: &Names,
     platform: &Platform,
+    acks: &AckProbe,
 ) -> anyhow::Result<(PhaseResult, Publish)> {
     messaging::ensure_topics(&platform.kafka_settings())
         .await
@@ -75,7 +80,11 @@ async fn over_http(
         let every = Duration::from_secs(args.vacuum_every);
         vacuum::spawn(platform.pool.clone(), every, stop_vacuum.clone())
     });
-    let measured = http_phases(args, platform, &probe).await;
+    let probes = Probes {
+        consumed: &probe,
+        acks,
+    };
+    let measured = http_phases(args, platform, &probes).await;
     stop_vacuum.cancel();
     if let Some(vacuum) = vacuum {
         let _ = vacuum.await;
@@ -90,10 +99,27 @@ async fn over_http(
     measured
 }
 
+/// The two ends a record's publish latency is read at.
+struct Probes<'a> {
+    /// Commit → consumed from the topic by the bench's own consumer.
+    consumed: &'a PublishProbe,
+    /// Commit → acknowledged by the broker, as the relay measures it.
+    acks: &'a AckProbe,
+}
+
+impl Probes<'_> {
+    fn take_latencies(&self) -> (Percentiles, Percentiles) {
+        (
+            Percentiles::of(&self.acks.take_latencies()),
+            Percentiles::of(&self.consumed.take_latencies()),
+        )
+    }
+}
+
 async fn http_phases(
     args: &CommandsArgs,
     platform: &Platform,
-    probe: &PublishProbe,
+    probe: &Probes<'_>,
 ) -> anyhow::Result<(PhaseResult, Publish)> {
     let duration = Duration::from_secs(args.seconds);
     let timeout = Duration::from_secs(args.drain_timeout);
@@ -120,32 +146,39 @@ async fn http_phases(
     );
     let after_rest = drain(probe, &platform.pool, timeout).await?;
     report::drain("after the closed loop", &after_rest);
-    report::saturated_publish(&Percentiles::of(&probe.take_latencies()));
+    let (acknowledged, consumed) = probe.take_latencies();
+    report::saturated_publish(&acknowledged, &consumed);
 
     let commands = load::paced(&clients, duration, args.rate).await;
     let after = drain(probe, &platform.pool, timeout).await?;
+    let (acknowledged, consumed) = probe.take_latencies();
     let publish = Publish {
         offered: args.rate,
         commands,
         events: after.events - after_rest.events,
         records: after.records.saturating_sub(after_rest.records),
         complete: after.complete && after_rest.complete,
-        latencies: Percentiles::of(&probe.take_latencies()),
+        acknowledged,
+        consumed,
     };
     report::publish(&publish);
     report::drain("after the paced phase", &after);
     Ok((rest, publish))
 }
 
-/// Waits until the probe has seen as many records as there are committed events.
-async fn drain(probe: &PublishProbe, pool: &PgPool, timeout: Duration) -> anyhow::Result<Drain> {
+/// Waits until the relay reported as many acknowledgements, and the consumer saw as many
+/// records, as there are committed events.
+async fn drain(probe: &Probes<'_>, pool: &PgPool, timeout: Duration) -> anyhow::Result<Drain> {
     let started = Instant::now();
     let events = isolation::committed_events(pool).await?;
-    let complete = probe.wait_for(events, timeout).await;
+    let acknowledged = probe.acks.wait_for(events, timeout).await;
+    let left = timeout.saturating_sub(started.elapsed());
+    let consumed = probe.consumed.wait_for(events, left).await;
     Ok(Drain {
         events,
-        records: probe.records(),
-        complete,
+        records: probe.consumed.records(),
+        acknowledged: probe.acks.acknowledged(),
+        complete: acknowledged && consumed,
         waited: started.elapsed(),
     })
 }

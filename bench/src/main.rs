@@ -1,6 +1,7 @@
 //! Benchmarks of the platform (see docs/benchmarks.md):
 //! `cargo run --release -p bench -- commands|broker|rebuild|visible|sagas`.
 
+mod acks;
 mod api;
 mod baseline;
 mod broker;

@@ -13,6 +13,7 @@ mod publish;
 mod row;
 mod signal;
 
+pub use publish::PUBLISH_LATENCY_SECONDS;
 pub use signal::OutboxSignal;
 
 use publish::{InFlight, Next};

@@ -331,13 +331,17 @@ impl Settled {
     }
 }
 
-/// Commit (the outbox row's enqueue time) to broker acknowledgement, at `/metrics`.
+/// The histogram of commit (the outbox row's enqueue time) to broker acknowledgement, in
+/// seconds, one sample per acknowledged record.
+pub const PUBLISH_LATENCY_SECONDS: &str = "relay_publish_latency_seconds";
+
+/// Commit to broker acknowledgement, at `/metrics`.
 fn record_latency(enqueued_at: DateTime<Utc>) {
     let latency = (Utc::now() - enqueued_at)
         .to_std()
         .unwrap_or(Duration::ZERO);
     metrics::counter!("relay_published_total").increment(1);
-    metrics::histogram!("relay_publish_latency_seconds").record(latency.as_secs_f64());
+    metrics::histogram!(PUBLISH_LATENCY_SECONDS).record(latency.as_secs_f64());
     tracing::trace!(latency_ms = latency.as_millis() as u64, "event published");
 }
 

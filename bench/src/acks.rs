@@ -1,0 +1,119 @@
+//! Commit → broker acknowledgement, per record, as the relay itself measures it: the bench
+//! installs this process's `metrics` recorder before the command-api starts, keeps the relay's
+//! `relay_publish_latency_seconds` samples (outbox row written → `acks=all` acknowledgement)
+//! in an HDR histogram, and ignores every other metric. The command-api's Prometheus recorder
+//! then finds a recorder installed and stays out of the way (its `/metrics` renders empty
+//! families, which this bench does not read).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use anyhow::Context;
+use hdrhistogram::Histogram;
+use metrics::{
+    Counter, Gauge, Histogram as MetricHistogram, HistogramFn, Key, KeyName, Metadata, Recorder,
+    SharedString, Unit,
+};
+use tokio::time::Instant;
+
+use crate::stats::{histogram, micros};
+
+#[derive(Default)]
+struct Samples {
+    /// Acknowledged records since the recorder was installed.
+    total: AtomicU64,
+    latencies: Mutex<Option<Histogram<u64>>>,
+}
+
+impl HistogramFn for Samples {
+    fn record(&self, seconds: f64) {
+        let latency = Duration::try_from_secs_f64(seconds).unwrap_or_default();
+        let mut slot = self
+            .latencies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(histogram) = slot.as_mut() {
+            histogram.saturating_record(micros(latency));
+        }
+        self.total.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// The relay's publish latencies, read phase by phase.
+#[derive(Clone)]
+pub struct AckProbe {
+    samples: Arc<Samples>,
+}
+
+struct AckRecorder {
+    samples: Arc<Samples>,
+}
+
+impl Recorder for AckRecorder {
+    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+
+    fn register_counter(&self, _: &Key, _: &Metadata<'_>) -> Counter {
+        Counter::noop()
+    }
+
+    fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> Gauge {
+        Gauge::noop()
+    }
+
+    fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> MetricHistogram {
+        if key.name() == messaging::PUBLISH_LATENCY_SECONDS {
+            MetricHistogram::from_arc(self.samples.clone())
+        } else {
+            MetricHistogram::noop()
+        }
+    }
+}
+
+impl AckProbe {
+    /// Installs the process's recorder; call before anything records a metric.
+    ///
+    /// # Errors
+    /// When a recorder is already installed.
+    pub fn install() -> anyhow::Result<Self> {
+        let samples = Arc::new(Samples {
+            latencies: Mutex::new(Some(histogram())),
+            ..Samples::default()
+        });
+        metrics::set_global_recorder(AckRecorder {
+            samples: samples.clone(),
+        })
+        .map_err(|error| anyhow::anyhow!("{error}"))
+        .context("installing the bench's metrics recorder")?;
+        Ok(Self { samples })
+    }
+
+    /// Records acknowledged so far.
+    pub fn acknowledged(&self) -> u64 {
+        self.samples.total.load(Ordering::Acquire)
+    }
+
+    /// Waits until at least `target` records were acknowledged; false after `timeout`.
+    pub async fn wait_for(&self, target: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.acknowledged() < target {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
+
+    /// The latencies recorded since the last call; recording starts afresh.
+    pub fn take_latencies(&self) -> Histogram<u64> {
+        let mut slot = self
+            .samples
+            .latencies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        slot.replace(histogram()).unwrap_or_else(histogram)
+    }
+}
