@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use platform::Authenticator;
+use projectors::ProjectionName;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -78,7 +79,7 @@ impl App {
     }
 
     /// Serves until `shutdown`, then cuts consistency waits short, drains in-flight
-    /// requests (bounded) and stops the progress listener.
+    /// requests (bounded) and stops the progress listener and the checkers of waiting reads.
     ///
     /// # Errors
     /// When serving fails.
@@ -87,9 +88,18 @@ impl App {
         let mut tasks = JoinSet::new();
         tasks.spawn(read::progress::listen(
             self.state.pool.clone(),
-            self.state.progress.clone(),
+            self.state.watches.clone(),
             shutdown.clone(),
         ));
+        for projection in ProjectionName::ALL {
+            tasks.spawn(read::watch::check(
+                self.state.pool.clone(),
+                self.state.watches.clone(),
+                projection,
+                self.state.consistency_poll,
+                shutdown.clone(),
+            ));
+        }
         let stopping = self.state.stopping.clone();
         let signal = shutdown.clone();
         tasks.spawn(async move {

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::admin::Admin;
-use crate::read::progress::Progress;
+use crate::read::watch::Watches;
 use crate::Settings;
 
 #[derive(Clone)]
@@ -19,8 +19,8 @@ pub struct AppState {
     pub(crate) consistency_wait: Duration,
     /// Re-check interval while waiting, in case no notification arrives.
     pub(crate) consistency_poll: Duration,
-    /// Wakes waiting requests when a projection reports progress.
-    pub(crate) progress: Arc<Progress>,
+    /// The requests waiting for a consistency token, woken when their version is applied.
+    pub(crate) watches: Arc<Watches>,
     /// Cancelled when shutdown starts: waiting requests answer at once (stale) instead.
     pub(crate) stopping: CancellationToken,
     /// What the admin console's endpoints reach beyond the database: broker, sagas, registry.
@@ -34,7 +34,7 @@ impl AppState {
             auth,
             consistency_wait: settings.consistency_wait(),
             consistency_poll: settings.consistency_poll(),
-            progress: Arc::new(Progress::default()),
+            watches: Arc::new(Watches::default()),
             stopping: CancellationToken::new(),
             admin: Arc::new(Admin::new(settings)),
         }

@@ -5,6 +5,7 @@ pub(crate) mod progress;
 mod snapshot;
 mod token;
 mod wait;
+pub(crate) mod watch;
 
 pub(crate) use snapshot::{Freshness, Snapshot};
 pub(crate) use token::{AggregateType, ConsistencyToken};

@@ -1,7 +1,5 @@
 //! Read-your-writes: wait (bounded) until the projection has applied the token's version.
 
-use std::time::Duration;
-
 use projectors::ProjectionName;
 use sqlx::PgConnection;
 use tokio::time::Instant;
@@ -36,7 +34,10 @@ pub(crate) async fn snapshot(
     let deadline = Instant::now() + state.consistency_wait;
     loop {
         // Registered before the check, so progress reported during it is not missed.
-        let progressed = state.progress.notified(projection);
+        let reached =
+            state
+                .watches
+                .register(projection, tenant, token.aggregate_id, token.version);
         let mut tx = begin(&state.pool, projection).await?;
         let applied = applied_version(&mut tx, tenant, token.aggregate_id).await?;
         if applied >= token.version {
@@ -48,12 +49,11 @@ pub(crate) async fn snapshot(
             tracing::debug!(%projection, aggregate_id = %token.aggregate_id, by, "answering stale");
             return Ok(Snapshot::new(tx, Freshness::Stale { by }));
         }
-        // Hold no connection while waiting.
+        // Hold no connection while waiting; the projection's checker wakes us (it also polls).
         tx.rollback().await?;
-        let pause: Duration = state.consistency_poll.min(deadline - now);
         tokio::select! {
-            () = progressed => {}
-            () = tokio::time::sleep(pause) => {}
+            _ = reached => {}
+            () = tokio::time::sleep_until(deadline) => {}
             () = state.stopping.cancelled() => {}
         }
     }

@@ -1,0 +1,214 @@
+//! The requests waiting for a consistency token, checked together: one checker per projection
+//! reads the applied versions of every aggregate waited for in one query, whenever the
+//! projection reports progress (and every poll interval while anyone waits, in case a
+//! notification is lost), and wakes only the requests whose version is there.
+//!
+//! Why not let each request re-check on every notification: a projection notifies once per
+//! batch, so at a few hundred commands/s each of the tens of waiting requests re-read its own
+//! version about a hundred times a second, five statements a time — the read side's
+//! PostgreSQL then spent its CPU on the waiting rather than on the projecting. A woken request
+//! still checks its version once more inside the snapshot it answers from.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use projectors::{Generation, ProjectionName};
+use sqlx::PgPool;
+use tokio::sync::{oneshot, Notify};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// One waiting request.
+struct Waiter {
+    tenant: String,
+    version: i64,
+    reached: oneshot::Sender<()>,
+}
+
+/// The waiting requests of one projection and the wake-up of its checker.
+#[derive(Default)]
+struct Watch {
+    waiting: Mutex<HashMap<Uuid, Vec<Waiter>>>,
+    /// A permit is kept when nobody waits on it, so progress reported during a check is
+    /// checked again right after.
+    progressed: Notify,
+}
+
+impl Watch {
+    fn waiting(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Vec<Waiter>>> {
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The aggregates still waited for; drops the waiters that gave up.
+    fn waited_for(&self) -> Vec<Uuid> {
+        let mut waiting = self.waiting();
+        waiting.retain(|_, waiters| {
+            waiters.retain(|waiter| !waiter.reached.is_closed());
+            !waiters.is_empty()
+        });
+        waiting.keys().copied().collect()
+    }
+
+    /// Wakes the waiters whose aggregate (of their tenant) reached their version.
+    fn applied(&self, versions: &[(Uuid, String, i64)]) {
+        let mut waiting = self.waiting();
+        for (id, tenant, version) in versions {
+            let Some(waiters) = waiting.get_mut(id) else {
+                continue;
+            };
+            let (reached, still): (Vec<_>, Vec<_>) = std::mem::take(waiters)
+                .into_iter()
+                .partition(|waiter| waiter.tenant == *tenant && waiter.version <= *version);
+            *waiters = still;
+            for waiter in reached {
+                let _ = waiter.reached.send(());
+            }
+            if waiters.is_empty() {
+                waiting.remove(id);
+            }
+        }
+    }
+}
+
+/// Every projection's waiting requests.
+#[derive(Default)]
+pub(crate) struct Watches {
+    projections: [Watch; ProjectionName::ALL.len()],
+}
+
+impl Watches {
+    fn of(&self, projection: ProjectionName) -> &Watch {
+        let index = ProjectionName::ALL
+            .iter()
+            .position(|p| *p == projection)
+            .unwrap_or_default();
+        &self.projections[index]
+    }
+
+    /// Completes once the checker saw `version` of the tenant's `aggregate_id` applied by
+    /// `projection` (after this call). Dropping the receiver withdraws the wait.
+    pub(crate) fn register(
+        &self,
+        projection: ProjectionName,
+        tenant: &str,
+        aggregate_id: Uuid,
+        version: i64,
+    ) -> oneshot::Receiver<()> {
+        let (reached, receiver) = oneshot::channel();
+        self.of(projection)
+            .waiting()
+            .entry(aggregate_id)
+            .or_default()
+            .push(Waiter {
+                tenant: tenant.to_owned(),
+                version,
+                reached,
+            });
+        receiver
+    }
+
+    /// A projection reported progress (the payload names it; unknown names wake every check).
+    pub(crate) fn progressed(&self, payload: &str) {
+        match ProjectionName::parse(payload) {
+            Ok(projection) => self.of(projection).progressed.notify_one(),
+            Err(_) => self
+                .projections
+                .iter()
+                .for_each(|watch| watch.progressed.notify_one()),
+        }
+    }
+}
+
+/// Checks `projection`'s waiting requests on every progress, and every `poll` while any wait,
+/// until `shutdown`. A failed check is logged and tried again at the next occasion; the
+/// requests meanwhile answer stale when their wait runs out.
+pub(crate) async fn check(
+    pool: PgPool,
+    watches: std::sync::Arc<Watches>,
+    projection: ProjectionName,
+    poll: Duration,
+    shutdown: CancellationToken,
+) {
+    let watch = watches.of(projection);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = watch.progressed.notified() => {}
+            () = tokio::time::sleep(poll) => {}
+        }
+        let ids = watch.waited_for();
+        if ids.is_empty() {
+            continue;
+        }
+        match applied_versions(&pool, projection, ids).await {
+            Ok(versions) => watch.applied(&versions),
+            Err(error) => {
+                tracing::warn!(%error, %projection, "checking waiting reads failed");
+            }
+        }
+    }
+}
+
+/// The applied versions of `ids` in the live generation (none before it is built).
+async fn applied_versions(
+    pool: &PgPool,
+    projection: ProjectionName,
+    ids: Vec<Uuid>,
+) -> Result<Vec<(Uuid, String, i64)>, sqlx::Error> {
+    let live: Option<i32> = sqlx::query_scalar(
+        "SELECT live_generation FROM projection_generations WHERE projection = $1",
+    )
+    .bind(projection.as_str())
+    .fetch_optional(pool)
+    .await?;
+    let Some(number) = live else {
+        return Ok(Vec::new());
+    };
+    let schema = Generation { projection, number }.schema();
+    // The schema name is built from a fixed projection name and an integer (see `schema`).
+    sqlx::query_as(&format!(
+        "SELECT aggregate_id, tenant_id, version FROM {schema}.stream_versions WHERE aggregate_id = ANY($1)"
+    ))
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_waiters_whose_version_is_applied_for_their_tenant_are_woken() {
+        let watches = Watches::default();
+        let task = Uuid::now_v7();
+        let mut two = watches.register(ProjectionName::Tasks, "acme", task, 2);
+        let mut three = watches.register(ProjectionName::Tasks, "acme", task, 3);
+        let mut other_tenant = watches.register(ProjectionName::Tasks, "globex", task, 1);
+        let watch = watches.of(ProjectionName::Tasks);
+
+        watch.applied(&[(task, "acme".to_owned(), 2)]);
+
+        assert_eq!(two.try_recv(), Ok(()));
+        assert!(three.try_recv().is_err());
+        assert!(other_tenant.try_recv().is_err());
+        assert_eq!(watch.waited_for(), vec![task]);
+        watch.applied(&[(task, "acme".to_owned(), 3)]);
+        assert_eq!(three.try_recv(), Ok(()));
+    }
+
+    #[test]
+    fn a_withdrawn_wait_is_forgotten() {
+        let watches = Watches::default();
+        let task = Uuid::now_v7();
+        drop(watches.register(ProjectionName::Tasks, "acme", task, 2));
+        let watch = watches.of(ProjectionName::Tasks);
+        assert!(watch.waited_for().is_empty());
+        assert!(watch.waiting().is_empty());
+        // Another projection's waits are its own.
+        let _kept = watches.register(ProjectionName::Audit, "acme", task, 1);
+        assert!(watch.waited_for().is_empty());
+        assert_eq!(watches.of(ProjectionName::Audit).waited_for(), vec![task]);
+    }
+}
