@@ -34,10 +34,9 @@ pub(crate) async fn snapshot(
     let deadline = Instant::now() + state.consistency_wait;
     loop {
         // Registered before the check, so progress reported during it is not missed.
-        let reached =
-            state
-                .watches
-                .register(projection, tenant, token.aggregate_id, token.version);
+        let reached = state
+            .watches
+            .register(projection, tenant, token.aggregate_id, token.version);
         let mut tx = begin(&state.pool, projection).await?;
         let applied = applied_version(&mut tx, tenant, token.aggregate_id).await?;
         if applied >= token.version {
