@@ -1,4 +1,5 @@
-//! Queries the outbox relay runs: read the oldest rows with their events, delete acknowledged ones.
+//! Queries the outbox relay runs: read the oldest rows with their events, delete acknowledged
+//! ones, park the ones that can never be published (and re-queue them for an operator).
 
 use serde_json::Value as Json;
 use sqlx::PgPool;
@@ -24,6 +25,18 @@ pub struct OutboxRow {
     pub enqueued_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// An event the relay set aside because it could never be published.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ParkedRow {
+    pub id: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub enqueued_at: chrono::DateTime<chrono::Utc>,
+    pub reason: String,
+    pub parked_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// Access to the outbox table.
 #[derive(Clone)]
 pub struct OutboxBatch {
@@ -36,7 +49,8 @@ impl OutboxBatch {
     }
 
     /// The oldest `limit` rows, in commit order of each aggregate, leaving out `excluding` (the
-    /// relay's records that still await the broker's acknowledgement).
+    /// relay's records that still await the broker's acknowledgement) and every row of an
+    /// aggregate with a parked event (its later events wait for the parked one).
     ///
     /// # Errors
     /// On database failure.
@@ -52,7 +66,12 @@ impl OutboxBatch {
             // rows are left out before the join, so rows in flight cost no event read.
             "SELECT o.id, o.aggregate_type, o.aggregate_id, o.sequence, e.event_type,
                     e.event_version, e.payload, e.metadata, o.enqueued_at
-             FROM (SELECT * FROM outbox WHERE id <> ALL($2) ORDER BY id LIMIT $1) o
+             FROM (SELECT * FROM outbox
+                   WHERE id <> ALL($2)
+                     AND NOT EXISTS (SELECT 1 FROM outbox_parked p
+                                     WHERE p.aggregate_type = outbox.aggregate_type
+                                       AND p.aggregate_id = outbox.aggregate_id)
+                   ORDER BY id LIMIT $1) o
              CROSS JOIN LATERAL (
                  SELECT event_type, event_version, payload, metadata FROM events
                  WHERE aggregate_type = o.aggregate_type AND aggregate_id = o.aggregate_id
@@ -79,6 +98,55 @@ impl OutboxBatch {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Moves a row that can never be published out of the outbox, with the reason; false when
+    /// it is not in the outbox (any more).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn park(&self, id: i64, reason: &str) -> Result<bool, StoreError> {
+        let moved = sqlx::query(
+            "WITH moved AS (DELETE FROM outbox WHERE id = $1 RETURNING *)
+             INSERT INTO outbox_parked (id, aggregate_type, aggregate_id, sequence, enqueued_at, reason)
+             SELECT id, aggregate_type, aggregate_id, sequence, enqueued_at, $2 FROM moved",
+        )
+        .bind(id)
+        .bind(reason)
+        .execute(&self.pool)
+        .await?;
+        Ok(moved.rows_affected() == 1)
+    }
+
+    /// The parked events, oldest first.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn parked(&self) -> Result<Vec<ParkedRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, aggregate_type, aggregate_id, sequence, enqueued_at, reason, parked_at
+             FROM outbox_parked ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Puts a parked event back into the outbox under its id (ahead of its aggregate's later
+    /// events); false when no such event is parked. The relay tries it again at once (and
+    /// parks it again if the cause was not fixed).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn requeue(&self, id: i64) -> Result<bool, StoreError> {
+        let moved = sqlx::query(
+            "WITH moved AS (DELETE FROM outbox_parked WHERE id = $1 RETURNING *)
+             INSERT INTO outbox (id, aggregate_type, aggregate_id, sequence, enqueued_at)
+             SELECT id, aggregate_type, aggregate_id, sequence, enqueued_at FROM moved",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(moved.rows_affected() == 1)
     }
 
     /// Reclaims the deleted rows' space and index entries. The outbox is a queue: every row is

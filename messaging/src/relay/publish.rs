@@ -144,6 +144,8 @@ pub(super) async fn send(
     let (sending, busy) = in_flight.copy();
     let rows = outbox.oldest(settings.batch_size, &sending).await?;
     let mut held_back = false;
+    // Aggregates whose event was parked during this read: their later rows wait with it.
+    let mut parked = HashSet::new();
     for row in &rows {
         // An aggregate with a record of an earlier read still in flight waits for it: if that
         // record failed (a broker outage longer than the message timeout), a later one sent
@@ -153,13 +155,21 @@ pub(super) async fn send(
             held_back = true;
             continue;
         }
-        let (metadata, event) = row::read(row)?;
-        let payload = codec.encode(&metadata, &event).await?;
-        let topic = Topic::for_aggregate(&row.aggregate_type)?.name(&settings.kafka.topic_prefix);
-        let record = FutureRecord::to(&topic)
+        if parked.contains(&row.aggregate_id) {
+            continue;
+        }
+        let record = match prepare(row, codec, settings).await {
+            Ok(record) => record,
+            Err(Unpublishable::Never(reason)) => {
+                park(outbox, row, &reason, &mut parked).await?;
+                continue;
+            }
+            Err(Unpublishable::NotNow(error)) => return Err(error),
+        };
+        let record = FutureRecord::to(&record.topic)
             .key(&row.aggregate_id)
-            .payload(&payload)
-            .headers(event_headers(&metadata, &row.event_version));
+            .payload(&record.payload)
+            .headers(record.headers);
         let delivery = match producer.send_result(record) {
             Ok(delivery) => delivery,
             // The rest of the read is not sent and not in flight: the next read returns it,
@@ -168,8 +178,16 @@ pub(super) async fn send(
                 tracing::debug!("producer queue full");
                 return Ok(Next::WaitForAcknowledgements);
             }
-            // Anything else (a record too large, a producer in a fatal state) fails this
-            // producer: what is in flight is still awaited, then the relay backs off.
+            // Larger than the producer's message.max.bytes: it would be refused every time.
+            Err((
+                error @ KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge),
+                _,
+            )) => {
+                park(outbox, row, &error.to_string(), &mut parked).await?;
+                continue;
+            }
+            // Anything else (a producer in a fatal state) fails this producer: what is in
+            // flight is still awaited, then the relay backs off.
             Err((error, _)) => {
                 tracing::warn!(%error, outbox_id = row.id, "record not accepted by the producer");
                 return Err(error.into());
@@ -196,6 +214,65 @@ pub(super) async fn send(
     } else {
         Next::WaitForCommits
     })
+}
+
+/// A record ready for the producer.
+struct Prepared {
+    topic: String,
+    payload: Vec<u8>,
+    headers: rdkafka::message::OwnedHeaders,
+}
+
+/// Why a row cannot be sent.
+enum Unpublishable {
+    /// However often it is tried: the row does not decode or its event does not encode.
+    Never(String),
+    /// Not now (the schema registry is unreachable): the relay backs off and tries again.
+    NotNow(MessagingError),
+}
+
+async fn prepare(
+    row: &store::OutboxRow,
+    codec: &RegistryCodec,
+    settings: &RelaySettings,
+) -> Result<Prepared, Unpublishable> {
+    let never = |error: &dyn std::fmt::Display| Unpublishable::Never(error.to_string());
+    let (metadata, event) = row::read(row).map_err(|error| never(&error))?;
+    let topic = Topic::for_aggregate(&row.aggregate_type).map_err(|error| never(&error))?;
+    let payload = codec
+        .encode(&metadata, &event)
+        .await
+        .map_err(|error| match error {
+            error if error.is_transient() => Unpublishable::NotNow(error.into()),
+            error => never(&error),
+        })?;
+    Ok(Prepared {
+        topic: topic.name(&settings.kafka.topic_prefix),
+        payload,
+        headers: event_headers(&metadata, &row.event_version),
+    })
+}
+
+/// Sets a row aside that can never be published, so the rest of the outbox flows; its
+/// aggregate's later rows stay in the outbox until an operator re-queues it.
+async fn park(
+    outbox: &OutboxBatch,
+    row: &store::OutboxRow,
+    reason: &str,
+    parked: &mut HashSet<String>,
+) -> Result<(), MessagingError> {
+    outbox.park(row.id, reason).await?;
+    parked.insert(row.aggregate_id.clone());
+    metrics::counter!("relay_parked_total").increment(1);
+    tracing::error!(
+        outbox_id = row.id,
+        aggregate_type = %row.aggregate_type,
+        aggregate_id = %row.aggregate_id,
+        sequence = row.sequence,
+        reason,
+        "event parked: it cannot be published; its aggregate's later events wait until it is re-queued"
+    );
+    Ok(())
 }
 
 /// Awaits the sent records in send order and deletes the acknowledged rows, one DELETE for

@@ -5,6 +5,7 @@ mod broker_outage;
 mod crash;
 mod foreign_client;
 mod idempotency;
+mod parking;
 mod publishing;
 mod relay_leadership;
 mod support;

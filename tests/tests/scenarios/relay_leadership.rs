@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::publishing::assert_topics_hold_the_store;
 
-fn relay(platform: &Platform) -> OutboxRelay {
+pub fn relay(platform: &Platform) -> OutboxRelay {
     let settings = RelaySettings {
         kafka: KafkaSettings {
             brokers: platform.brokers.clone(),
