@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ObjectBuilder, RefOr, Required, Type};
 use utoipa::{Modify, OpenApi};
 
-use crate::admin::{dead_letters, events, page, projections, sagas, timeseries};
+use crate::admin::{dead_letters, events, outbox, page, projections, sagas, timeseries};
 use crate::routes::{agents, audit, billing, conversations, messages, tasks, usage};
 
 struct BearerAuth;
@@ -102,7 +102,7 @@ impl Modify for ConsistencyDocs {
 
 const ADMIN_DOC: &str = "The admin console (`GET /admin`) and the endpoints it calls. \
     Platform-wide, for operators: unlike every other endpoint these are not scoped to the \
-    token's tenant: projections, lag, dead letters and events of all tenants. They need the \
+    token's tenant: projections, lag, dead letters, parked outbox events and events of all tenants. They need the \
     admin role (401 without a token, 403 for viewer and operator). Sagas are read and operated \
     through the sagas service's operator API with the caller's token, which shows the token's \
     own tenant's sagas. The console's lag needs the broker (`KAFKA_BROKERS`): when it cannot be \
@@ -122,6 +122,7 @@ const ADMIN_DOC: &str = "The admin console (`GET /admin`) and the endpoints it c
         page::console,
         projections::list, projections::lag,
         dead_letters::list, dead_letters::retry,
+        outbox::list, outbox::requeue,
         sagas::list, sagas::show, sagas::retry, sagas::cancel,
         events::list,
         timeseries::get,

@@ -16,5 +16,5 @@ pub use error::StoreError;
 pub use event_repository::OutboxEventRepository;
 pub use idempotency::{find_idempotent, IdempotentAnswer};
 pub use metadata::CommandMetadata;
-pub use outbox::{OutboxBatch, OutboxRow, OUTBOX_CHANNEL};
+pub use outbox::{OutboxBatch, OutboxRow, ParkedRow, OUTBOX_CHANNEL};
 pub use repository::{Committed, Repository};

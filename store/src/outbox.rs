@@ -118,15 +118,16 @@ impl OutboxBatch {
         Ok(moved.rows_affected() == 1)
     }
 
-    /// The parked events, oldest first.
+    /// The oldest `limit` parked events.
     ///
     /// # Errors
     /// On database failure.
-    pub async fn parked(&self) -> Result<Vec<ParkedRow>, StoreError> {
+    pub async fn parked(&self, limit: i64) -> Result<Vec<ParkedRow>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id, aggregate_type, aggregate_id, sequence, enqueued_at, reason, parked_at
-             FROM outbox_parked ORDER BY id",
+             FROM outbox_parked ORDER BY id LIMIT $1",
         )
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?)
     }

@@ -11,6 +11,7 @@ mod broker;
 pub(crate) mod dead_letters;
 mod error;
 pub(crate) mod events;
+pub(crate) mod outbox;
 pub(crate) mod page;
 pub(crate) mod projections;
 pub(crate) mod sagas;
@@ -77,6 +78,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/v1/admin/dead-letters/{id}/retry",
             only(post(dead_letters::retry)),
+        )
+        .route("/v1/admin/outbox/parked", only(get(outbox::list)))
+        .route(
+            "/v1/admin/outbox/parked/{id}/requeue",
+            only(post(outbox::requeue)),
         )
         .route("/v1/admin/sagas", only(get(sagas::list)))
         .route("/v1/admin/sagas/{id}", only(get(sagas::show)))

@@ -6,6 +6,8 @@
 mod dead_letters;
 #[path = "admin_events.rs"]
 mod events;
+#[path = "admin_outbox.rs"]
+mod outbox;
 #[path = "admin_projections.rs"]
 mod projections;
 #[path = "admin_sagas.rs"]
@@ -84,11 +86,13 @@ impl Console {
     }
 }
 
-const ENDPOINTS: [(&str, &str); 10] = [
+const ENDPOINTS: [(&str, &str); 12] = [
     ("GET", "/v1/admin/projections"),
     ("GET", "/v1/admin/lag"),
     ("GET", "/v1/admin/dead-letters"),
     ("POST", "/v1/admin/dead-letters/1/retry"),
+    ("GET", "/v1/admin/outbox/parked"),
+    ("POST", "/v1/admin/outbox/parked/1/requeue"),
     ("GET", "/v1/admin/sagas"),
     (
         "GET",

@@ -66,11 +66,11 @@ async fn an_unpublishable_event_is_parked_and_holds_back_only_its_aggregate() {
     let outbox = OutboxBatch::new(platform.pool.clone());
     let deadline = Instant::now() + Duration::from_secs(60);
     // Parked: the first event; still in the outbox: the held task's second one.
-    while outbox_rows(&platform).await != 1 || outbox.parked().await.unwrap().len() != 1 {
+    while outbox_rows(&platform).await != 1 || outbox.parked(10).await.unwrap().len() != 1 {
         assert!(Instant::now() < deadline, "the poison event was not parked");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let parked = outbox.parked().await.unwrap();
+    let parked = outbox.parked(10).await.unwrap();
     assert_eq!(parked[0].aggregate_id, held);
     assert_eq!(parked[0].sequence, 1);
     assert!(
@@ -111,7 +111,7 @@ async fn an_unpublishable_event_is_parked_and_holds_back_only_its_aggregate() {
     platform
         .wait_for_empty_outbox(Duration::from_secs(60))
         .await;
-    assert!(outbox.parked().await.unwrap().is_empty());
+    assert!(outbox.parked(10).await.unwrap().is_empty());
     let stored = platform.stored_events().await;
     let records = read_all_records(
         &platform.brokers,
