@@ -95,8 +95,14 @@ pub struct Generation {
     pub number: i32,
 }
 
+/// [`Generation::schema`] of a projection's live generation as a SQL expression over a
+/// `projection_generations` row, for readers that enter it in the same statement that looks
+/// it up.
+pub const LIVE_SCHEMA_SQL: &str = "'rm_' || projection || '_g' || live_generation";
+
 impl Generation {
     /// The schema holding this generation's tables; only `[a-z0-9_]`, so safe as an identifier.
+    /// (Keep [`LIVE_SCHEMA_SQL`] building the same name.)
     pub fn schema(&self) -> String {
         format!("rm_{}_g{}", self.projection.as_str(), self.number)
     }

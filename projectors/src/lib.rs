@@ -18,4 +18,4 @@ pub mod service;
 pub mod settings;
 
 pub use error::ProjectorError;
-pub use generations::{Generation, ProjectionName};
+pub use generations::{Generation, ProjectionName, LIVE_SCHEMA_SQL};

@@ -3,7 +3,7 @@
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use projectors::{Generation, ProjectionName};
+use projectors::{ProjectionName, LIVE_SCHEMA_SQL};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
@@ -78,13 +78,14 @@ pub(super) async fn begin(
     let mut tx = pool
         .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await?;
-    let live: Option<i32> = sqlx::query_scalar(
-        "SELECT live_generation FROM projection_generations WHERE projection = $1",
-    )
+    // Looks the live generation up and enters it in one round trip (every read pays it).
+    let entered: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT set_config('search_path', {LIVE_SCHEMA_SQL}, true)
+         FROM projection_generations WHERE projection = $1"
+    ))
     .bind(projection.as_str())
     .fetch_optional(&mut *tx)
     .await?;
-    let number = live.ok_or(ApiError::NotBuilt(projection))?;
-    Generation { projection, number }.enter(&mut tx).await?;
+    entered.ok_or(ApiError::NotBuilt(projection))?;
     Ok(tx)
 }
