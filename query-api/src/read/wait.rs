@@ -33,28 +33,29 @@ pub(crate) async fn snapshot(
     }
     let deadline = Instant::now() + state.consistency_wait;
     loop {
-        // Registered before the check, so progress reported during it is not missed.
+        // The projection's checker decides when the version is there (it checks at once for a
+        // new waiter, then on every progress and poll); the snapshot then confirms it.
         let reached = state
             .watches
             .register(projection, tenant, token.aggregate_id, token.version);
-        let mut tx = begin(&state.pool, projection).await?;
-        let applied = applied_version(&mut tx, tenant, token.aggregate_id).await?;
-        if applied >= token.version {
-            return Ok(Snapshot::new(tx, Freshness::Fresh));
-        }
-        let now = Instant::now();
-        if now >= deadline || state.stopping.is_cancelled() {
-            let by = token.version - applied;
-            tracing::debug!(%projection, aggregate_id = %token.aggregate_id, by, "answering stale");
-            return Ok(Snapshot::new(tx, Freshness::Stale { by }));
-        }
-        // Hold no connection while waiting; the projection's checker wakes us (it also polls).
-        tx.rollback().await?;
         tokio::select! {
             _ = reached => {}
             () = tokio::time::sleep_until(deadline) => {}
             () = state.stopping.cancelled() => {}
         }
+        let mut tx = begin(&state.pool, projection).await?;
+        let applied = applied_version(&mut tx, tenant, token.aggregate_id).await?;
+        if applied >= token.version {
+            return Ok(Snapshot::new(tx, Freshness::Fresh));
+        }
+        if Instant::now() >= deadline || state.stopping.is_cancelled() {
+            let by = token.version - applied;
+            tracing::debug!(%projection, aggregate_id = %token.aggregate_id, by, "answering stale");
+            return Ok(Snapshot::new(tx, Freshness::Stale { by }));
+        }
+        // Woken, but this snapshot does not show it yet (a generation swapped in between):
+        // hold no connection while waiting again.
+        tx.rollback().await?;
     }
 }
 

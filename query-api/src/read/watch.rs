@@ -1,13 +1,13 @@
 //! The requests waiting for a consistency token, checked together: one checker per projection
-//! reads the applied versions of every aggregate waited for in one query, whenever the
-//! projection reports progress (and every poll interval while anyone waits, in case a
-//! notification is lost), and wakes only the requests whose version is there.
+//! reads the applied versions of every aggregate waited for in one query, whenever a request
+//! starts waiting or the projection reports progress (and every poll interval while anyone
+//! waits, in case a notification is lost), and wakes only the requests whose version is there.
 //!
 //! Why not let each request re-check on every notification: a projection notifies once per
 //! batch, so at a few hundred commands/s each of the tens of waiting requests re-read its own
 //! version about a hundred times a second, five statements a time — the read side's
 //! PostgreSQL then spent its CPU on the waiting rather than on the projecting. A woken request
-//! still checks its version once more inside the snapshot it answers from.
+//! checks its version once, inside the snapshot it answers from.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -50,6 +50,15 @@ impl Watch {
         waiting.keys().copied().collect()
     }
 
+    /// Wakes every waiter.
+    fn wake_all(&self) {
+        for (_, waiters) in self.waiting().drain() {
+            for waiter in waiters {
+                let _ = waiter.reached.send(());
+            }
+        }
+    }
+
     /// Wakes the waiters whose aggregate (of their tenant) reached their version.
     fn applied(&self, versions: &[(Uuid, String, i64)]) {
         let mut waiting = self.waiting();
@@ -87,7 +96,8 @@ impl Watches {
     }
 
     /// Completes once the checker saw `version` of the tenant's `aggregate_id` applied by
-    /// `projection` (after this call). Dropping the receiver withdraws the wait.
+    /// `projection`, or saw the projection not built at all (the reader then says so). Dropping
+    /// the receiver withdraws the wait.
     pub(crate) fn register(
         &self,
         projection: ProjectionName,
@@ -96,7 +106,8 @@ impl Watches {
         version: i64,
     ) -> oneshot::Receiver<()> {
         let (reached, receiver) = oneshot::channel();
-        self.of(projection)
+        let watch = self.of(projection);
+        watch
             .waiting()
             .entry(aggregate_id)
             .or_default()
@@ -105,6 +116,8 @@ impl Watches {
                 version,
                 reached,
             });
+        // Checked at once (together with whoever else registered meanwhile).
+        watch.progressed.notify_one();
         receiver
     }
 
@@ -142,7 +155,9 @@ pub(crate) async fn check(
             continue;
         }
         match applied_versions(&pool, projection, ids).await {
-            Ok(versions) => watch.applied(&versions),
+            Ok(Some(versions)) => watch.applied(&versions),
+            // Nothing to wait for: every reader answers that the read model is not built.
+            Ok(None) => watch.wake_all(),
             Err(error) => {
                 tracing::warn!(%error, %projection, "checking waiting reads failed");
             }
@@ -150,12 +165,12 @@ pub(crate) async fn check(
     }
 }
 
-/// The applied versions of `ids` in the live generation (none before it is built).
+/// The applied versions of `ids` in the live generation; `None` when none is live.
 async fn applied_versions(
     pool: &PgPool,
     projection: ProjectionName,
     ids: Vec<Uuid>,
-) -> Result<Vec<(Uuid, String, i64)>, sqlx::Error> {
+) -> Result<Option<Vec<(Uuid, String, i64)>>, sqlx::Error> {
     let live: Option<i32> = sqlx::query_scalar(
         "SELECT live_generation FROM projection_generations WHERE projection = $1",
     )
@@ -163,7 +178,7 @@ async fn applied_versions(
     .fetch_optional(pool)
     .await?;
     let Some(number) = live else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let schema = Generation { projection, number }.schema();
     // The schema name is built from a fixed projection name and an integer (see `schema`).
@@ -173,6 +188,7 @@ async fn applied_versions(
     .bind(ids)
     .fetch_all(pool)
     .await
+    .map(Some)
 }
 
 #[cfg(test)]
@@ -196,6 +212,18 @@ mod tests {
         assert_eq!(watch.waited_for(), vec![task]);
         watch.applied(&[(task, "acme".to_owned(), 3)]);
         assert_eq!(three.try_recv(), Ok(()));
+    }
+
+    #[test]
+    fn a_projection_not_built_wakes_every_waiter() {
+        let watches = Watches::default();
+        let mut one = watches.register(ProjectionName::Tasks, "acme", Uuid::now_v7(), 1);
+        let mut two = watches.register(ProjectionName::Tasks, "globex", Uuid::now_v7(), 5);
+        let watch = watches.of(ProjectionName::Tasks);
+        watch.wake_all();
+        assert_eq!(one.try_recv(), Ok(()));
+        assert_eq!(two.try_recv(), Ok(()));
+        assert!(watch.waited_for().is_empty());
     }
 
     #[test]

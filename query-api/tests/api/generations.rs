@@ -4,7 +4,7 @@ use projectors::ProjectionName;
 use reqwest::StatusCode;
 
 use crate::fixtures::{agent, at, NewAgent};
-use crate::helpers::TestApp;
+use crate::helpers::{send, TestApp};
 
 fn named(name: &str) -> NewAgent<'_> {
     NewAgent {
@@ -35,6 +35,25 @@ async fn a_projection_without_a_generation_is_unavailable() {
         assert!(answer.header("retry-after").is_some());
     }
     assert_eq!(app.get("/v1/agents", "acme").await.status, StatusCode::OK);
+
+    // With a consistency token too: at once, not after the token's wait runs out.
+    let task = uuid::Uuid::now_v7();
+    let token = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        format!("task:{task}:1"),
+    );
+    let started = std::time::Instant::now();
+    let answer = send(
+        app.request(&format!("/v1/tasks/{task}"), "acme")
+            .header("X-Consistency-Token", token),
+    )
+    .await;
+    answer.assert_problem_status(StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "answered after {:?}",
+        started.elapsed()
+    );
     app.stop().await;
 }
 
