@@ -171,11 +171,13 @@ async fn applied_versions(
     projection: ProjectionName,
     ids: Vec<Uuid>,
 ) -> Result<Option<Vec<(Uuid, String, i64)>>, sqlx::Error> {
+    // One connection for both statements: each acquisition from the pool costs a ping.
+    let mut conn = pool.acquire().await?;
     let live: Option<i32> = sqlx::query_scalar(
         "SELECT live_generation FROM projection_generations WHERE projection = $1",
     )
     .bind(projection.as_str())
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?;
     let Some(number) = live else {
         return Ok(None);
@@ -186,7 +188,7 @@ async fn applied_versions(
         "SELECT aggregate_id, tenant_id, version FROM {schema}.stream_versions WHERE aggregate_id = ANY($1)"
     ))
     .bind(ids)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .map(Some)
 }
