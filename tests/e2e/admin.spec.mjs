@@ -2,7 +2,7 @@
 // seeded database (see ./run and ./seed.mjs), driven in headless Chromium.
 import { expect, test } from '@playwright/test';
 
-import { AGENT, SAGA_COMPLETED, SAGA_OTHER_TENANT, SAGA_PARKED, SAGA_RUNNING } from './fixtures.mjs';
+import { AGENT, PARKED_OUTBOX_ID, SAGA_COMPLETED, SAGA_OTHER_TENANT, SAGA_PARKED, SAGA_RUNNING } from './fixtures.mjs';
 
 const { ADMIN_TOKEN, VIEWER_TOKEN, OPERATOR_TOKEN, BROKERS } = process.env;
 
@@ -74,6 +74,23 @@ test('overview: projections, rebuild progress, lag state and charts', async ({ p
     fullPage: true,
     mask: [page.locator('.dynamic')],
   });
+});
+
+test('parked outbox events: listed with the reason, re-queued into the outbox', async ({ page, request }) => {
+  await signIn(page);
+  await page.getByRole('tab', { name: /Dead letters/ }).click();
+  const table = page.locator('#parked-events tbody');
+  const row = table.locator(`tr[data-parked="${PARKED_OUTBOX_ID}"]`);
+  await expect(row).toContainText('Message size too large');
+  await expect(row).toContainText('agent');
+  await row.getByRole('button', { name: 'Re-queue' }).click();
+  await expect(page.locator('#notice')).toHaveText(/back in the outbox/);
+  await expect(table).toContainText('No parked events');
+
+  const again = await request.post(`/v1/admin/outbox/parked/${PARKED_OUTBOX_ID}/requeue`,
+    { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  expect(again.status()).toBe(404);
+  expect(again.headers()['content-type']).toBe('application/problem+json');
 });
 
 test('dead letters: one re-applies, one still fails, both said plainly', async ({ page, request }) => {

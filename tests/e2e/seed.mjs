@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 
-import { AGENT, SAGA_COMPLETED, SAGA_OTHER_TENANT, SAGA_PARKED, SAGA_RUNNING, TENANT } from './fixtures.mjs';
+import { AGENT, PARKED_OUTBOX_ID, SAGA_COMPLETED, SAGA_OTHER_TENANT, SAGA_PARKED, SAGA_RUNNING, TENANT } from './fixtures.mjs';
 
 const prefix = process.env.PREFIX;
 const registry = process.env.REGISTRY_URL;
@@ -178,6 +178,16 @@ function events() {
   return sql;
 }
 
+// An event the relay could not publish, parked, and its aggregate's later event waiting behind it.
+function parked() {
+  return [
+    `INSERT INTO outbox_parked (id, aggregate_type, aggregate_id, sequence, enqueued_at, reason, parked_at)
+      VALUES (${PARKED_OUTBOX_ID}, 'agent', '${AGENT}', 4, '2026-11-30 09:36:00+00',
+        'Message size too large', '2026-11-30 09:36:01+00');`,
+    `SELECT setval('outbox_id_seq', ${PARKED_OUTBOX_ID});`,
+  ];
+}
+
 const payload = await agentCreatedRecord();
-const statements = ['BEGIN;', ...projections(), ...deadLetters(payload), ...sagas(), ...events(), 'COMMIT;'];
+const statements = ['BEGIN;', ...projections(), ...deadLetters(payload), ...sagas(), ...events(), ...parked(), 'COMMIT;'];
 process.stdout.write(`${statements.join('\n')}\n`);

@@ -176,7 +176,7 @@ async function refresh(userAsked) {
   if (!ui.token) return;
   try {
     if (ui.tab === 'overview') await loadOverview();
-    else if (ui.tab === 'dead-letters') await loadDeadLetters(false);
+    else if (ui.tab === 'dead-letters') await Promise.all([loadDeadLetters(false), loadParkedEvents()]);
     else if (ui.tab === 'sagas') await loadSagas();
     else if (ui.tab === 'events' && ui.aggregate && userAsked) await loadEvents(false).catch(showEventsError);
     $('refreshed').textContent = `updated ${new Date().toISOString().slice(11, 19)}Z`;
@@ -423,6 +423,40 @@ async function retryDeadLetter(letter, button) {
     notice('bad', `Dead letter ${letter.id} not retried: ${problem.describe()}`);
     button.disabled = false;
     button.textContent = 'Retry';
+  }
+}
+
+// ---------- parked outbox events ----------
+async function loadParkedEvents() {
+  const parked = await api('GET', '/v1/admin/outbox/parked');
+  fill($('parked-events').tBodies[0], parked.items.map(parkedRow), 6, 'No parked events: the relay publishes everything.');
+}
+
+function parkedRow(p) {
+  return el('tr', { 'data-parked': p.id },
+    el('td', { class: 'num', text: p.id }),
+    el('td', {}, el('span', { class: 'muted', text: `${p.aggregate_type} ` }),
+      isUuid(p.aggregate_id) ? el('button', { type: 'button', class: 'link mono', title: p.aggregate_id,
+        onclick: () => openAggregate(p.aggregate_id), text: shortId(p.aggregate_id) }) : p.aggregate_id),
+    el('td', { class: 'num', text: p.sequence }),
+    el('td', { class: 'truncate', title: p.reason, text: p.reason }),
+    el('td', { class: 'time', text: fmtTime(p.parked_at) }),
+    el('td', {}, el('button', { type: 'button', class: 'small', onclick: (e) => requeueParked(p, e.target),
+      text: 'Re-queue' })));
+}
+
+async function requeueParked(parked, button) {
+  button.disabled = true;
+  button.textContent = 'Re-queuing…';
+  try {
+    await api('POST', `/v1/admin/outbox/parked/${parked.id}/requeue`);
+    notice('ok', `Event ${parked.aggregate_type} ${parked.aggregate_id}#${parked.sequence} is back in the outbox.`);
+    await loadParkedEvents();
+  } catch (problem) {
+    if (problem.status === 401) return;
+    notice('bad', `Event ${parked.id} not re-queued: ${problem.describe()}`);
+    button.disabled = false;
+    button.textContent = 'Re-queue';
   }
 }
 
