@@ -6,7 +6,7 @@
 //! families, which this bench does not read).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -15,27 +15,20 @@ use metrics::{
     Counter, Gauge, Histogram as MetricHistogram, HistogramFn, Key, KeyName, Metadata, Recorder,
     SharedString, Unit,
 };
-use tokio::time::Instant;
 
-use crate::stats::{histogram, micros};
+use crate::stats::{wait_for_count, SharedLatencies};
 
 #[derive(Default)]
 struct Samples {
     /// Acknowledged records since the recorder was installed.
     total: AtomicU64,
-    latencies: Mutex<Option<Histogram<u64>>>,
+    latencies: SharedLatencies,
 }
 
 impl HistogramFn for Samples {
     fn record(&self, seconds: f64) {
         let latency = Duration::try_from_secs_f64(seconds).unwrap_or_default();
-        let mut slot = self
-            .latencies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(histogram) = slot.as_mut() {
-            histogram.saturating_record(micros(latency));
-        }
+        self.latencies.record(latency);
         self.total.fetch_add(1, Ordering::AcqRel);
     }
 }
@@ -78,10 +71,7 @@ impl AckProbe {
     /// # Errors
     /// When a recorder is already installed.
     pub fn install() -> anyhow::Result<Self> {
-        let samples = Arc::new(Samples {
-            latencies: Mutex::new(Some(histogram())),
-            ..Samples::default()
-        });
+        let samples = Arc::new(Samples::default());
         metrics::set_global_recorder(AckRecorder {
             samples: samples.clone(),
         })
@@ -97,23 +87,11 @@ impl AckProbe {
 
     /// Waits until at least `target` records were acknowledged; false after `timeout`.
     pub async fn wait_for(&self, target: u64, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while self.acknowledged() < target {
-            if Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        true
+        wait_for_count(|| self.acknowledged(), target, timeout).await
     }
 
     /// The latencies recorded since the last call; recording starts afresh.
     pub fn take_latencies(&self) -> Histogram<u64> {
-        let mut slot = self
-            .samples
-            .latencies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        slot.replace(histogram()).unwrap_or_else(histogram)
+        self.samples.latencies.take()
     }
 }

@@ -3,7 +3,7 @@
 //! command's transaction commits).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -12,17 +12,16 @@ use hdrhistogram::Histogram;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{ClientConfig, Message};
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::stats::{histogram, micros};
+use crate::stats::{wait_for_count, SharedLatencies};
 
 #[derive(Default)]
 struct Seen {
     records: AtomicU64,
     /// Records without a readable `occurred_at` header (counted, not measured).
     unmeasured: AtomicU64,
-    latencies: Mutex<Option<Histogram<u64>>>,
+    latencies: SharedLatencies,
 }
 
 pub struct PublishProbe {
@@ -58,10 +57,7 @@ impl PublishProbe {
         consumer
             .subscribe(&names)
             .context("subscribing to the bench topics")?;
-        let seen = Arc::new(Seen {
-            latencies: Mutex::new(Some(histogram())),
-            ..Seen::default()
-        });
+        let seen = Arc::new(Seen::default());
         let stop = CancellationToken::new();
         let task = tokio::spawn(consume(consumer, seen.clone(), stop.clone()));
         Ok(Self { seen, stop, task })
@@ -79,24 +75,12 @@ impl PublishProbe {
 
     /// The latencies recorded since the last call; recording starts afresh.
     pub fn take_latencies(&self) -> Histogram<u64> {
-        let mut slot = self
-            .seen
-            .latencies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        slot.replace(histogram()).unwrap_or_else(histogram)
+        self.seen.latencies.take()
     }
 
     /// Waits until at least `target` records were seen; false after `timeout`.
     pub async fn wait_for(&self, target: u64, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while self.records() < target {
-            if Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        true
+        wait_for_count(|| self.records(), target, timeout).await
     }
 
     pub async fn stop(self) {
@@ -128,13 +112,7 @@ async fn consume(consumer: StreamConsumer, seen: Arc<Seen>, stop: CancellationTo
                 let latency = (now - occurred_at.with_timezone(&Utc))
                     .to_std()
                     .unwrap_or_default();
-                let mut slot = seen
-                    .latencies
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                if let Some(histogram) = slot.as_mut() {
-                    histogram.saturating_record(micros(latency));
-                }
+                seen.latencies.record(latency);
             }
             None => {
                 seen.unmeasured.fetch_add(1, Ordering::AcqRel);

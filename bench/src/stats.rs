@@ -98,3 +98,42 @@ impl std::fmt::Display for Percentiles {
         )
     }
 }
+
+/// Latencies recorded from other tasks (a consumer, a metrics recorder) and taken away whole
+/// at the end of each phase.
+pub struct SharedLatencies(std::sync::Mutex<Histogram<u64>>);
+
+impl Default for SharedLatencies {
+    fn default() -> Self {
+        Self(std::sync::Mutex::new(histogram()))
+    }
+}
+
+impl SharedLatencies {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Histogram<u64>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn record(&self, latency: Duration) {
+        self.lock().saturating_record(micros(latency));
+    }
+
+    /// The latencies recorded since the last call; recording starts afresh.
+    pub fn take(&self) -> Histogram<u64> {
+        std::mem::replace(&mut *self.lock(), histogram())
+    }
+}
+
+/// Waits until `count()` reaches `target`, polling every 5 ms; false after `timeout`.
+pub async fn wait_for_count(count: impl Fn() -> u64, target: u64, timeout: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while count() < target {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    true
+}
