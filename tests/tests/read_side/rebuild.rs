@@ -99,3 +99,47 @@ async fn rebuild_under_load_never_serves_an_empty_or_partial_view() {
     stop.cancel();
     running.await.unwrap().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rebuild_that_differs_from_the_live_view_is_not_swapped_in() {
+    let platform = Platform::start("projcheck", PlatformOptions::default()).await;
+    history(&platform, 20, 0).await;
+    let service = Service::build(&projector_settings(&platform), ProjectionName::ALL.to_vec())
+        .await
+        .unwrap();
+    let stop = CancellationToken::new();
+    let running = tokio::spawn(service.run(stop.clone()));
+    platform
+        .wait_for_empty_outbox(Duration::from_secs(60))
+        .await;
+    caught_up(&platform, Duration::from_secs(60)).await;
+    // The live view drifts from what its events say (one title changed by hand).
+    sqlx::query(
+        "UPDATE rm_tasks_g1.tasks SET title = title || ' (edited)'
+         WHERE task_id = (SELECT task_id FROM rm_tasks_g1.tasks ORDER BY task_id LIMIT 1)",
+    )
+    .execute(&platform.pool)
+    .await
+    .unwrap();
+
+    let runtime = projectors::service::runtime(&projector_settings(&platform))
+        .await
+        .unwrap();
+    let refused = projectors::rebuild::rebuild(&runtime, ProjectionName::Tasks, false).await;
+    let error = refused
+        .expect_err("the rebuilt rows differ from the live ones")
+        .to_string();
+    assert!(
+        error.contains("tasks: live has 20 rows, rebuilt has 20; 2 rows differ"),
+        "{error}"
+    );
+    let live: i32 = sqlx::query_scalar(
+        "SELECT live_generation FROM projection_generations WHERE projection = 'tasks'",
+    )
+    .fetch_one(&platform.pool)
+    .await
+    .unwrap();
+    assert_eq!(live, 1, "the live generation stays");
+    stop.cancel();
+    running.await.unwrap().unwrap();
+}
