@@ -59,12 +59,23 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Rebuild { projection } => {
+        Command::Rebuild {
+            projection,
+            accept_differences,
+        } => {
             let runtime = service::runtime(&settings).await?;
             let projection = ProjectionName::parse(&projection)?;
-            let done = rebuild::rebuild(&runtime, projection, true)
+            let check = if accept_differences {
+                rebuild::Check::AcceptDifferences
+            } else {
+                rebuild::Check::MustMatch
+            };
+            let done = rebuild::rebuild_checked(&runtime, projection, true, check)
                 .await
                 .context("rebuild failed; the live generation still serves")?;
+            for difference in &done.differences {
+                println!("{projection}: accepted difference: {difference}");
+            }
             println!(
                 "{projection}: generation {} → {} ({} events in {:.1?}); checked and swapped",
                 done.from, done.to, done.events, done.elapsed

@@ -24,9 +24,24 @@ pub struct Rebuilt {
     pub to: i32,
     pub events: usize,
     pub elapsed: Duration,
+    /// Per table where the rebuilt rows differ from the old live ones (only with
+    /// [`Check::AcceptDifferences`]).
+    pub differences: Vec<String>,
 }
 
-/// Rebuilds `projection`; `progress` draws a progress bar with events/s and ETA.
+/// What the comparison with the live generation decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Any difference fails the rebuild and swaps nothing: the rebuild is a replay of the same
+    /// projection code, so a difference means one of the two is wrong.
+    MustMatch,
+    /// Differences are reported and swapped in: the projection's code was fixed or changed,
+    /// or the live view was damaged, and the rebuilt one is the one wanted.
+    AcceptDifferences,
+}
+
+/// Rebuilds `projection` and requires it to match the live generation; `progress` draws a
+/// progress bar with events/s and ETA.
 ///
 /// # Errors
 /// On broker or database failure, or when the check finds a difference (nothing swapped).
@@ -34,6 +49,20 @@ pub async fn rebuild(
     runtime: &Runtime,
     projection: ProjectionName,
     progress: bool,
+) -> Result<Rebuilt, ProjectorError> {
+    rebuild_checked(runtime, projection, progress, Check::MustMatch).await
+}
+
+/// Rebuilds `projection`, deciding on differences with the live generation as `check` says.
+///
+/// # Errors
+/// On broker or database failure, or with [`Check::MustMatch`] when the check finds a
+/// difference (nothing swapped).
+pub async fn rebuild_checked(
+    runtime: &Runtime,
+    projection: ProjectionName,
+    progress: bool,
+    check: Check,
 ) -> Result<Rebuilt, ProjectorError> {
     let started = Instant::now();
     let live = Generation::live(&runtime.pool, projection).await?;
@@ -54,7 +83,7 @@ pub async fn rebuild(
     bar.finish_and_clear();
     // Converge on the live generation's offsets, compare, swap — under the live offsets' lock.
     let deadline = Instant::now() + CONVERGE_TIMEOUT;
-    loop {
+    let differences = loop {
         let mut tx = runtime.pool.begin().await?;
         // One snapshot for the offsets and both generations' rows, so the comparison sees the
         // live generation exactly at the offsets it read.
@@ -80,10 +109,13 @@ pub async fn rebuild(
             .iter()
             .any(|(key, offset)| *offset > live_offsets.get(key).copied().unwrap_or(0));
         if behind.is_empty() && !ahead {
-            compare(&mut tx, live, new).await?;
+            let differences = compare(&mut tx, live, new).await?;
+            if check == Check::MustMatch && !differences.is_empty() {
+                return Err(ProjectorError::CheckFailed(differences.join("; ")));
+            }
             swap(&mut tx, live, new).await?;
             tx.commit().await?;
-            break;
+            break differences;
         }
         tx.rollback().await?;
         if Instant::now() > deadline {
@@ -107,7 +139,7 @@ pub async fn rebuild(
                 .map(|k| (k.clone(), stored.get(k).copied().unwrap_or(0)))
                 .collect(),
         )?;
-    }
+    };
     // In-flight queries finish on the old generation (DROP waits for their locks).
     tokio::time::sleep(Duration::from_secs(2)).await;
     live.drop(&runtime.pool).await?;
@@ -116,6 +148,7 @@ pub async fn rebuild(
         to: new.number,
         events,
         elapsed: started.elapsed(),
+        differences,
     })
 }
 
@@ -245,7 +278,8 @@ async fn lock_all_offsets(
         .collect())
 }
 
-/// Row counts and per-row checksums must match table by table. The checksums of a table's
+/// Row counts and per-row checksums, table by table; a description of each table that differs.
+/// The checksums of a table's
 /// rows are summed (the first 64 bits of each row's md5, as a number), so neither side is
 /// sorted: the comparison runs while the live projector waits on its offsets' lock, and
 /// sorting a million md5 strings per table took seconds.
@@ -253,7 +287,8 @@ async fn compare(
     db: &mut PgConnection,
     live: Generation,
     new: Generation,
-) -> Result<(), ProjectorError> {
+) -> Result<Vec<String>, ProjectorError> {
+    let mut differences = Vec::new();
     for table in live.projection.tables() {
         // Identifiers come from fixed names and generation numbers: safe to splice.
         let (old, fresh) = (
@@ -269,17 +304,37 @@ async fn compare(
             .fetch_one(&mut *db)
             .await?;
         if old_count != new_count || old_sum != new_sum {
-            let differing: i64 = sqlx::query_scalar(&format!(
+            // Rows of different shapes (a changed table) cannot be compared row by row; the
+            // savepoint keeps that failure from aborting the transaction the swap needs.
+            sqlx::query("SAVEPOINT compare_rows")
+                .execute(&mut *db)
+                .await?;
+            let differing: Result<i64, sqlx::Error> = sqlx::query_scalar(&format!(
                 "SELECT count(*) FROM ((SELECT * FROM {old} EXCEPT SELECT * FROM {fresh}) UNION ALL (SELECT * FROM {fresh} EXCEPT SELECT * FROM {old})) d"
             ))
             .fetch_one(&mut *db)
-            .await?;
-            return Err(ProjectorError::CheckFailed(format!(
-                "{table}: live has {old_count} rows, rebuilt has {new_count}; {differing} rows differ"
-            )));
+            .await;
+            let rows = match differing {
+                Ok(count) => {
+                    sqlx::query("RELEASE SAVEPOINT compare_rows")
+                        .execute(&mut *db)
+                        .await?;
+                    format!("{count} rows differ")
+                }
+                Err(sqlx::Error::Database(_)) => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT compare_rows")
+                        .execute(&mut *db)
+                        .await?;
+                    "the tables' columns differ".to_owned()
+                }
+                Err(other) => return Err(other.into()),
+            };
+            differences.push(format!(
+                "{table}: live has {old_count} rows, rebuilt has {new_count}; {rows}"
+            ));
         }
     }
-    Ok(())
+    Ok(differences)
 }
 
 async fn swap(

@@ -24,7 +24,13 @@ pub enum Command {
     /// Lag per partition of every live projection.
     Status,
     /// Build a new generation from offset 0, check it against the live one, swap atomically.
-    Rebuild { projection: String },
+    Rebuild {
+        projection: String,
+        /// Swap even when the rebuilt rows differ from the live ones (after a fix to the
+        /// projection, or to repair a damaged view); the differences are printed.
+        #[arg(long)]
+        accept_differences: bool,
+    },
     /// Dead letters: list them, or re-apply them.
     Dlq {
         #[command(subcommand)]

@@ -140,6 +140,28 @@ async fn a_rebuild_that_differs_from_the_live_view_is_not_swapped_in() {
     .await
     .unwrap();
     assert_eq!(live, 1, "the live generation stays");
+
+    // The operator wants the rebuilt view (it is the one the events say): accepted, reported.
+    let swapped = projectors::rebuild::rebuild_checked(
+        &runtime,
+        ProjectionName::Tasks,
+        false,
+        projectors::rebuild::Check::AcceptDifferences,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        swapped.differences,
+        vec!["tasks: live has 20 rows, rebuilt has 20; 2 rows differ".to_owned()]
+    );
+    let edited: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM rm_tasks_g{}.tasks WHERE title LIKE '%(edited)'",
+        swapped.to
+    ))
+    .fetch_one(&platform.pool)
+    .await
+    .unwrap();
+    assert_eq!(edited, 0, "the live view is the rebuilt one now");
     stop.cancel();
     running.await.unwrap().unwrap();
 }
