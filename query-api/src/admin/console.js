@@ -15,6 +15,8 @@ const ui = {
   sagaStatus: 'parked',
   openSaga: null,
   dlqCursor: null,
+  /** Counts dead-letter loads, so a slower earlier answer never overwrites a later one. */
+  dlqLoad: 0,
   eventsCursor: null,
   aggregate: null,
 };
@@ -377,7 +379,11 @@ async function loadDeadLetters(more) {
   const params = new URLSearchParams({ state: $('dlq-state').value, limit: '50' });
   if ($('dlq-projection').value) params.set('projection', $('dlq-projection').value);
   if (more && ui.dlqCursor) params.set('cursor', ui.dlqCursor);
+  // A filter changed while an earlier load was on its way: only the latest one fills the table.
+  ui.dlqLoad += 1;
+  const load = ui.dlqLoad;
   const page = await api('GET', `/v1/admin/dead-letters?${params}`);
+  if (load !== ui.dlqLoad) return;
   const tbody = $('dead-letters').tBodies[0];
   const rows = page.items.map(deadLetterRow);
   if (more) tbody.append(...rows);
