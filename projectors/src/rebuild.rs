@@ -321,7 +321,10 @@ async fn compare(
                         .await?;
                     format!("{count} rows differ")
                 }
-                Err(sqlx::Error::Database(_)) => {
+                // EXCEPT over different column counts (42601) or types (42804).
+                Err(sqlx::Error::Database(error))
+                    if matches!(error.code().as_deref(), Some("42601" | "42804")) =>
+                {
                     sqlx::query("ROLLBACK TO SAVEPOINT compare_rows")
                         .execute(&mut *db)
                         .await?;

@@ -150,6 +150,23 @@ impl OutboxBatch {
         Ok(moved.rows_affected() == 1)
     }
 
+    /// Puts every parked event back into the outbox under its id; how many. The relay does
+    /// this once per leadership term: a newer release may publish what an older leader could
+    /// not (an event type it did not know yet, during a rolling deploy).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn requeue_all(&self) -> Result<u64, StoreError> {
+        let moved = sqlx::query(
+            "WITH moved AS (DELETE FROM outbox_parked RETURNING *)
+             INSERT INTO outbox (id, aggregate_type, aggregate_id, sequence, enqueued_at)
+             SELECT id, aggregate_type, aggregate_id, sequence, enqueued_at FROM moved",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(moved.rows_affected())
+    }
+
     /// Reclaims the deleted rows' space and index entries. The outbox is a queue: every row is
     /// deleted minutes or milliseconds after its insert, and until a vacuum the relay's read
     /// steps over every dead index entry from the start of the table (33 ms per read at 500

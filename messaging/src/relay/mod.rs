@@ -124,6 +124,13 @@ impl OutboxRelay {
         // whatever was committed before).
         self.signal.set_leading(true);
         let outbox = OutboxBatch::new(self.pool.clone());
+        // Every parked event gets one more try per leadership term: this relay may be a newer
+        // release than the one that parked it (a rolling deploy, an event type the old leader
+        // did not know). What still cannot be published is parked again, with its reason.
+        let requeued = outbox.requeue_all().await?;
+        if requeued > 0 {
+            tracing::info!(requeued, "parked events re-queued for this leadership term");
+        }
         let mut delays = backoff();
         loop {
             if shutdown.is_cancelled() {

@@ -434,8 +434,15 @@ async function retryDeadLetter(letter, button) {
 
 // ---------- parked outbox events ----------
 async function loadParkedEvents() {
-  const parked = await api('GET', '/v1/admin/outbox/parked');
-  fill($('parked-events').tBodies[0], parked.items.map(parkedRow), 6, 'No parked events: the relay publishes everything.');
+  const tbody = $('parked-events').tBodies[0];
+  try {
+    const parked = await api('GET', '/v1/admin/outbox/parked');
+    fill(tbody, parked.items.map(parkedRow), 6, 'No parked events: the relay publishes everything.');
+  } catch (problem) {
+    if (problem.status === 401) throw problem;
+    // No event store in this database (503): say so in the panel, keep the dead letters.
+    fill(tbody, [], 6, `Parked events unavailable: ${problem.describe ? problem.describe() : String(problem)}`);
+  }
 }
 
 function parkedRow(p) {
