@@ -151,14 +151,19 @@ impl Platform {
         )
     }
 
+    /// Outbox rows not published yet.
+    pub async fn outbox_backlog(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM outbox")
+            .fetch_one(&self.pool)
+            .await
+            .expect("count")
+    }
+
     /// Waits until the relay has published everything committed so far.
     pub async fn wait_for_empty_outbox(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
-            let backlog: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
-                .fetch_one(&self.pool)
-                .await
-                .expect("count");
+            let backlog = self.outbox_backlog().await;
             if backlog == 0 {
                 return;
             }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use projectors::service::Service;
 use projectors::{Generation, ProjectionName};
 use tests::{projector_settings, Platform, PlatformOptions};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::support::{caught_up, count, history};
@@ -36,11 +37,11 @@ async fn visible_tasks(pool: &sqlx::PgPool) -> i64 {
     count
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn rebuild_under_load_never_serves_an_empty_or_partial_view() {
-    let platform = Arc::new(Platform::start("projrebuild", PlatformOptions::default()).await);
-    history(&platform, 300, 50).await;
-    let service = Service::build(&projector_settings(&platform), ProjectionName::ALL.to_vec())
+/// Runs the six live projections until they have applied everything published so far.
+async fn all_projections_caught_up(
+    platform: &Platform,
+) -> (CancellationToken, JoinHandle<anyhow::Result<()>>) {
+    let service = Service::build(&projector_settings(platform), ProjectionName::ALL.to_vec())
         .await
         .unwrap();
     let stop = CancellationToken::new();
@@ -48,7 +49,15 @@ async fn rebuild_under_load_never_serves_an_empty_or_partial_view() {
     platform
         .wait_for_empty_outbox(Duration::from_secs(60))
         .await;
-    caught_up(&platform, Duration::from_secs(60)).await;
+    caught_up(platform, Duration::from_secs(60)).await;
+    (stop, running)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rebuild_under_load_never_serves_an_empty_or_partial_view() {
+    let platform = Arc::new(Platform::start("projrebuild", PlatformOptions::default()).await);
+    history(&platform, 300, 50).await;
+    let (stop, running) = all_projections_caught_up(&platform).await;
     let floor = visible_tasks(&platform.pool).await;
     assert_eq!(floor, 300);
 
@@ -104,15 +113,7 @@ async fn rebuild_under_load_never_serves_an_empty_or_partial_view() {
 async fn a_rebuild_that_differs_from_the_live_view_is_not_swapped_in() {
     let platform = Platform::start("projcheck", PlatformOptions::default()).await;
     history(&platform, 20, 0).await;
-    let service = Service::build(&projector_settings(&platform), ProjectionName::ALL.to_vec())
-        .await
-        .unwrap();
-    let stop = CancellationToken::new();
-    let running = tokio::spawn(service.run(stop.clone()));
-    platform
-        .wait_for_empty_outbox(Duration::from_secs(60))
-        .await;
-    caught_up(&platform, Duration::from_secs(60)).await;
+    let (stop, running) = all_projections_caught_up(&platform).await;
     // The live view drifts from what its events say (one title changed by hand).
     sqlx::query(
         "UPDATE rm_tasks_g1.tasks SET title = title || ' (edited)'

@@ -13,13 +13,6 @@ use tokio_util::sync::CancellationToken;
 use crate::publishing::assert_topics_hold_the_store;
 use crate::relay_leadership::relay;
 
-async fn outbox_rows(platform: &Platform) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM outbox")
-        .fetch_one(&platform.pool)
-        .await
-        .unwrap()
-}
-
 async fn created_task(platform: &Platform) -> String {
     let (status, body) = platform
         .post("acme", "/v1/tasks", json!({ "title": "t" }))
@@ -66,7 +59,7 @@ async fn an_unpublishable_event_is_parked_and_holds_back_only_its_aggregate() {
     let outbox = OutboxBatch::new(platform.pool.clone());
     let deadline = Instant::now() + Duration::from_secs(60);
     // Parked: the first event; still in the outbox: the held task's second one.
-    while outbox_rows(&platform).await != 1 || outbox.parked(10).await.unwrap().len() != 1 {
+    while platform.outbox_backlog().await != 1 || outbox.parked(10).await.unwrap().len() != 1 {
         assert!(Instant::now() < deadline, "the poison event was not parked");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -91,7 +84,7 @@ async fn an_unpublishable_event_is_parked_and_holds_back_only_its_aggregate() {
     // The relay keeps going: a new event of another aggregate is published meanwhile.
     created_task(&platform).await;
     let deadline = Instant::now() + Duration::from_secs(60);
-    while outbox_rows(&platform).await != 1 {
+    while platform.outbox_backlog().await != 1 {
         assert!(Instant::now() < deadline, "the relay stopped after parking");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
