@@ -21,7 +21,6 @@ CREATE TABLE agents
     updated_at    timestamptz NOT NULL,
     version       bigint      NOT NULL
 );
-CREATE INDEX agents_by_tenant ON agents (tenant_id, agent_id);
 -- Where each task stands for its agent; counts are derived from it.
 CREATE TABLE agent_tasks
 (
@@ -31,7 +30,6 @@ CREATE TABLE agent_tasks
     state     text    NOT NULL, -- unassigned | open | completed | closed
     version   bigint  NOT NULL
 );
-CREATE INDEX agent_tasks_by_agent ON agent_tasks (agent_id, state);
 -- The version of each aggregate this generation has applied: a re-delivered or re-published
 -- event (sequence <= version) changes nothing, and read-your-writes waits on it.
 CREATE TABLE stream_versions

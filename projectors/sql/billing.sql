@@ -16,7 +16,6 @@ CREATE TABLE invoices
     voided_at         timestamptz,
     version           bigint      NOT NULL
 );
-CREATE INDEX invoices_by_tenant ON invoices (tenant_id, status, invoice_id);
 -- The version of each aggregate this generation has applied: a re-delivered or re-published
 -- event (sequence <= version) changes nothing, and read-your-writes waits on it.
 CREATE TABLE stream_versions

@@ -13,15 +13,14 @@ CREATE TABLE conversations
     updated_at      timestamptz NOT NULL,
     version         bigint      NOT NULL
 );
-CREATE INDEX conversations_by_agent ON conversations (tenant_id, agent_id, channel, conversation_id);
 CREATE TABLE messages
 (
     conversation_id uuid        NOT NULL,
     message_number  integer     NOT NULL,
     direction       text        NOT NULL, -- received | sent
     text            text        NOT NULL,
-    occurred_at     timestamptz NOT NULL,
-    PRIMARY KEY (conversation_id, message_number)
+    occurred_at     timestamptz NOT NULL
+    -- Its key is in conversations.indexes.sql.
 );
 -- The version of each aggregate this generation has applied: a re-delivered or re-published
 -- event (sequence <= version) changes nothing, and read-your-writes waits on it.

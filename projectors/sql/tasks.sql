@@ -14,9 +14,6 @@ CREATE TABLE tasks
     updated_at  timestamptz NOT NULL,
     version     bigint      NOT NULL
 );
-CREATE INDEX tasks_by_tenant ON tasks (tenant_id, task_id);
-CREATE INDEX tasks_by_agent ON tasks (tenant_id, agent_id, task_id);
-CREATE INDEX tasks_by_status ON tasks (tenant_id, status, task_id);
 CREATE TABLE task_history
 (
     task_id     uuid        NOT NULL,
@@ -24,8 +21,8 @@ CREATE TABLE task_history
     event_type  text        NOT NULL,
     status      text        NOT NULL,
     agent_id    uuid,
-    occurred_at timestamptz NOT NULL,
-    PRIMARY KEY (task_id, sequence)
+    occurred_at timestamptz NOT NULL
+    -- Its key is in tasks.indexes.sql.
 );
 -- The version of each aggregate this generation has applied: a re-delivered or re-published
 -- event (sequence <= version) changes nothing, and read-your-writes waits on it.

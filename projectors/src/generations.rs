@@ -59,7 +59,9 @@ impl ProjectionName {
         }
     }
 
-    /// The DDL of one generation (run with the generation's schema as search_path).
+    /// The tables of one generation, with the keys their upserts name as conflict targets
+    /// (run with the generation's schema as search_path); the other indexes are in
+    /// [`ProjectionName::indexes`].
     pub fn ddl(self) -> &'static str {
         match self {
             Self::Agents => include_str!("../sql/agents.sql"),
@@ -68,6 +70,24 @@ impl ProjectionName {
             Self::Billing => include_str!("../sql/billing.sql"),
             Self::Usage => include_str!("../sql/usage.sql"),
             Self::Audit => include_str!("../sql/audit.sql"),
+        }
+    }
+
+    /// The indexes no write needs: the secondary indexes the query API filters and sorts by
+    /// (applying an event looks rows up by primary key only), and the keys of the insert-only
+    /// tables (audit events, task history, messages: their inserts name no conflict target,
+    /// and the applied versions already keep each event to one row). A rebuild builds them
+    /// after loading the new generation: maintaining them row by row cost more than building
+    /// each once, sorted, and an indexed status column makes every status change a non-HOT
+    /// update. A history that breaks one of these keys fails the rebuild there.
+    pub fn indexes(self) -> Option<&'static str> {
+        match self {
+            Self::Agents => Some(include_str!("../sql/agents.indexes.sql")),
+            Self::Tasks => Some(include_str!("../sql/tasks.indexes.sql")),
+            Self::Conversations => Some(include_str!("../sql/conversations.indexes.sql")),
+            Self::Billing => Some(include_str!("../sql/billing.indexes.sql")),
+            Self::Usage => None,
+            Self::Audit => Some(include_str!("../sql/audit.indexes.sql")),
         }
     }
 
@@ -119,11 +139,60 @@ impl Generation {
         Ok(())
     }
 
-    /// Creates the schema and tables (empty) if they do not exist, or upgrades them.
+    /// Creates the schema, tables and indexes (empty) if they do not exist, or upgrades them.
     ///
     /// # Errors
     /// On database failure.
     pub async fn create(&self, pool: &PgPool) -> Result<(), ProjectorError> {
+        self.create_with(pool, true).await
+    }
+
+    /// Creates the schema and tables without their secondary indexes, for a rebuild that
+    /// loads them first and then calls [`Generation::finish_loading`].
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn create_unindexed(&self, pool: &PgPool) -> Result<(), ProjectorError> {
+        self.create_with(pool, false).await
+    }
+
+    /// Builds the secondary indexes of a generation made by [`Generation::create_unindexed`]
+    /// and gathers its tables' planner statistics, so the first queries after the swap are
+    /// planned on real figures rather than on an empty table's.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn finish_loading(&self, pool: &PgPool) -> Result<(), ProjectorError> {
+        let mut tx = pool.begin().await?;
+        self.enter(&mut tx).await?;
+        // The sorts of the largest indexes (a million audit rows) fit in memory at this size
+        // instead of spilling to disk; it is held only while this transaction builds them.
+        sqlx::query("SET LOCAL maintenance_work_mem = '128MB'")
+            .execute(&mut *tx)
+            .await?;
+        if let Some(indexes) = self.projection.indexes() {
+            if let Err(error) = (&mut *tx).execute(indexes).await {
+                return Err(match error {
+                    sqlx::Error::Database(e) if e.code().as_deref() == Some("23505") => {
+                        ProjectorError::CheckFailed(format!(
+                            "the rebuilt {} breaks a key of its tables ({e}); nothing was swapped",
+                            self.projection
+                        ))
+                    }
+                    other => other.into(),
+                });
+            }
+        }
+        tx.commit().await?;
+        for table in self.projection.tables() {
+            // Fixed table names and an integer generation: safe to splice.
+            let analyze = format!("ANALYZE {}.{table}", self.schema());
+            pool.execute(analyze.as_str()).await?;
+        }
+        Ok(())
+    }
+
+    async fn create_with(&self, pool: &PgPool, indexed: bool) -> Result<(), ProjectorError> {
         let mut tx = pool.begin().await?;
         // Serialise concurrent creators of the same generation.
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
@@ -142,6 +211,9 @@ impl Generation {
             self.enter(&mut tx).await?;
             // Several statements: sent with the simple query protocol.
             (&mut *tx).execute(self.projection.ddl()).await?;
+            if let Some(indexes) = self.projection.indexes().filter(|_| indexed) {
+                (&mut *tx).execute(indexes).await?;
+            }
         } else if let Some(upgrades) = self.projection.upgrades() {
             self.enter(&mut tx).await?;
             (&mut *tx).execute(upgrades).await?;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -68,19 +69,31 @@ pub async fn rebuild_checked(
     let live = Generation::live(&runtime.pool, projection).await?;
     let new = reserve(&runtime.pool, live).await?;
     new.drop(&runtime.pool).await?; // a previous, abandoned attempt
-    new.create(&runtime.pool).await?;
+    new.create_unindexed(&runtime.pool).await?;
 
     let targets = high_watermarks(&runtime.brokers, &runtime.topic_prefix, projection).await?;
-    let consumer = assigned_consumer(runtime, &targets.keys().cloned().map(|k| (k, 0)).collect())?;
     let total: i64 = targets.values().sum();
     let bar = progress_bar(progress, total);
-    let mut events = 0;
-    // Bulk: everything up to the high watermarks taken at the start.
-    while !reached(&runtime.pool, new, &targets).await? {
-        events += consume(runtime, &consumer, new, None).await?;
-        bar.set_position(applied_total(&runtime.pool, new).await? as u64);
-    }
+    // Bulk: everything up to the high watermarks taken at the start, by loaders of disjoint
+    // partitions.
+    let loads = shares(&targets, LOADERS)
+        .into_iter()
+        .map(|share| load(runtime, new, share, &bar));
+    let mut events: usize = futures::future::try_join_all(loads)
+        .await?
+        .into_iter()
+        .sum();
     bar.finish_and_clear();
+    // The few records the converge step may still apply go through the indexes.
+    new.finish_loading(&runtime.pool).await?;
+    let stored = stored_offsets(&runtime.pool, new).await?;
+    let consumer = assigned_consumer(
+        runtime,
+        &targets
+            .keys()
+            .map(|k| (k.clone(), stored.get(k).copied().unwrap_or(0)))
+            .collect(),
+    )?;
     // Converge on the live generation's offsets, compare, swap — under the live offsets' lock.
     let deadline = Instant::now() + CONVERGE_TIMEOUT;
     let differences = loop {
@@ -109,7 +122,7 @@ pub async fn rebuild_checked(
             .iter()
             .any(|(key, offset)| *offset > live_offsets.get(key).copied().unwrap_or(0));
         if behind.is_empty() && !ahead {
-            let differences = compare(&mut tx, live, new).await?;
+            let differences = compare(&mut tx, &runtime.pool, live, new).await?;
             if check == Check::MustMatch && !differences.is_empty() {
                 return Err(ProjectorError::CheckFailed(differences.join("; ")));
             }
@@ -140,9 +153,7 @@ pub async fn rebuild_checked(
                 .collect(),
         )?;
     };
-    // In-flight queries finish on the old generation (DROP waits for their locks).
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    live.drop(&runtime.pool).await?;
+    retire(&runtime.pool, live).await?;
     Ok(Rebuilt {
         from: live.number,
         to: new.number,
@@ -150,6 +161,37 @@ pub async fn rebuild_checked(
         elapsed: started.elapsed(),
         differences,
     })
+}
+
+/// How long a transaction that began before the swap may go on reading the old generation
+/// before the generation is dropped anyway.
+const OLD_GENERATION_GRACE: Duration = Duration::from_secs(2);
+
+/// Drops the old generation once no transaction that began before the swap — a reader whose
+/// snapshot still names the old generation, and whose next statement would find its tables
+/// gone — is open any more, or after [`OLD_GENERATION_GRACE`] at the latest (DROP then still
+/// waits for the locks of the queries running on it). Sessions whose details this role may
+/// not see count as such readers, so without the statistics privilege the grace is waited out.
+async fn retire(pool: &PgPool, old: Generation) -> Result<(), ProjectorError> {
+    let swapped: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
+        .fetch_one(pool)
+        .await?;
+    let deadline = Instant::now() + OLD_GENERATION_GRACE;
+    loop {
+        let readers: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND backend_type = 'client backend'
+               AND pid <> pg_backend_pid() AND (xact_start < $1 OR state IS NULL)",
+        )
+        .bind(swapped)
+        .fetch_one(pool)
+        .await?;
+        if readers == 0 || Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    old.drop(pool).await
 }
 
 async fn reserve(pool: &PgPool, live: Generation) -> Result<Generation, ProjectorError> {
@@ -178,19 +220,52 @@ fn progress_bar(visible: bool, total: i64) -> ProgressBar {
     bar
 }
 
-async fn applied_total(pool: &PgPool, generation: Generation) -> Result<i64, ProjectorError> {
-    Ok(stored_offsets(pool, generation).await?.values().sum())
+/// Loaders of one rebuild, each with its own consumer and its own share of the partitions.
+/// Partitions are independent (an aggregate's records are all in one, and the runtime
+/// already lets the members of a group apply theirs side by side), and a loader alternates
+/// between decoding a batch and waiting for the database to write it: with two, one decodes
+/// while the other's batch is written.
+const LOADERS: usize = 2;
+
+/// Splits the partitions into at most `n` shares of about as many records each (the largest
+/// partition first, each onto the share with the fewest records so far).
+fn shares(targets: &HashMap<PartitionKey, i64>, n: usize) -> Vec<HashMap<PartitionKey, i64>> {
+    let mut partitions: Vec<(&PartitionKey, &i64)> = targets.iter().collect();
+    partitions.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let mut shares: Vec<(i64, HashMap<PartitionKey, i64>)> = vec![(0, HashMap::new()); n.max(1)];
+    for (key, target) in partitions {
+        if let Some((records, share)) = shares.iter_mut().min_by_key(|(records, _)| *records) {
+            *records += target;
+            share.insert(key.clone(), *target);
+        }
+    }
+    shares
+        .into_iter()
+        .map(|(_, share)| share)
+        .filter(|share| !share.is_empty())
+        .collect()
 }
 
-async fn reached(
-    pool: &PgPool,
+/// Applies the records of `share`'s partitions from offset 0 up to their targets.
+async fn load(
+    runtime: &Runtime,
     generation: Generation,
-    targets: &HashMap<PartitionKey, i64>,
-) -> Result<bool, ProjectorError> {
-    let stored = stored_offsets(pool, generation).await?;
-    Ok(targets
-        .iter()
-        .all(|(key, target)| stored.get(key).copied().unwrap_or(0) >= *target))
+    share: HashMap<PartitionKey, i64>,
+    bar: &ProgressBar,
+) -> Result<usize, ProjectorError> {
+    let consumer = assigned_consumer(runtime, &share.keys().map(|k| (k.clone(), 0)).collect())?;
+    let mut events = 0;
+    loop {
+        let stored = stored_offsets(&runtime.pool, generation).await?;
+        bar.set_position(stored.values().sum::<i64>().max(0) as u64);
+        if share
+            .iter()
+            .all(|(key, target)| stored.get(key).copied().unwrap_or(0) >= *target)
+        {
+            return Ok(events);
+        }
+        events += consume(runtime, &consumer, generation, None).await?;
+    }
 }
 
 /// Records applied per transaction at most while rebuilding: larger than a live batch, since a
@@ -285,6 +360,7 @@ async fn lock_all_offsets(
 /// sorting a million md5 strings per table took seconds.
 async fn compare(
     db: &mut PgConnection,
+    pool: &PgPool,
     live: Generation,
     new: Generation,
 ) -> Result<Vec<String>, ProjectorError> {
@@ -298,11 +374,14 @@ async fn compare(
         let checksum = |t: &str| {
             format!("SELECT count(*), coalesce(sum(('x' || left(md5(x::text), 16))::bit(64)::bigint::numeric), 0)::text FROM {t} x")
         };
-        let (old_count, old_sum): (i64, String) =
-            sqlx::query_as(&checksum(&old)).fetch_one(&mut *db).await?;
-        let (new_count, new_sum): (i64, String) = sqlx::query_as(&checksum(&fresh))
-            .fetch_one(&mut *db)
-            .await?;
+        // The live side is summed in the locked snapshot; the rebuilt side, which nothing but
+        // this rebuild writes and which holds everything it applied, on another connection at
+        // the same time (the comparison of a million rows is then as long as one side's sum).
+        let (old_sql, new_sql) = (checksum(&old), checksum(&fresh));
+        let ((old_count, old_sum), (new_count, new_sum)): ((i64, String), (i64, String)) = tokio::try_join!(
+            sqlx::query_as(&old_sql).fetch_one(&mut *db),
+            sqlx::query_as(&new_sql).fetch_one(pool),
+        )?;
         if old_count != new_count || old_sum != new_sum {
             // Rows of different shapes (a changed table) cannot be compared row by row; the
             // savepoint keeps that failure from aborting the transaction the swap needs.
@@ -357,4 +436,47 @@ async fn swap(
     .await?;
     tracing::info!(projection = %live.projection, from = live.number, to = new.number, "generation swapped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(topic: &str, partition: i32) -> PartitionKey {
+        PartitionKey {
+            topic: topic.to_owned(),
+            partition,
+        }
+    }
+
+    #[test]
+    fn shares_hold_every_partition_once_with_records_balanced() {
+        let targets: HashMap<PartitionKey, i64> = [
+            (key("tasks", 0), 500),
+            (key("tasks", 1), 480),
+            (key("tasks", 2), 20),
+            (key("billing", 0), 0),
+            (key("conversations", 0), 510),
+        ]
+        .into_iter()
+        .collect();
+        let shares = shares(&targets, 2);
+        assert_eq!(shares.len(), 2);
+        let mut seen: Vec<PartitionKey> = shares.iter().flat_map(|s| s.keys().cloned()).collect();
+        seen.sort();
+        let mut all: Vec<PartitionKey> = targets.keys().cloned().collect();
+        all.sort();
+        assert_eq!(seen, all);
+        let mut records: Vec<i64> = shares.iter().map(|s| s.values().sum()).collect();
+        records.sort();
+        // 510 and 500 open the two shares, 480 joins the lighter (500), 20 and 0 the other:
+        // no split of these five has a smaller largest share.
+        assert_eq!(records, vec![530, 980]);
+    }
+
+    #[test]
+    fn fewer_partitions_than_loaders_leave_no_empty_share() {
+        let targets: HashMap<PartitionKey, i64> = [(key("billing", 0), 7)].into_iter().collect();
+        assert_eq!(shares(&targets, 2), vec![targets.clone()]);
+    }
 }

@@ -1,6 +1,9 @@
 //! One batch: read-model changes, offsets and dead letters in ONE transaction.
 
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable as _};
 
 use rdkafka::message::{Headers, Message, OwnedMessage};
 use schemas::{AnyEvent, EventMetadata};
@@ -101,17 +104,45 @@ pub async fn apply_batch(
     }
     // Live batches continue each event's trace; a rebuild replays history and traces nothing.
     let live = until.is_none();
-    match apply_decoded(runtime, generation, &batch, &decoded, false, live).await {
-        Err(ProjectorError::Database(error)) if is_apply_error(&error) => {
-            // Some record broke a constraint: isolate records so only the culprit is dead-lettered.
-            apply_decoded(runtime, generation, &batch, &decoded, true, live).await
+    let attempt = || async {
+        match apply_decoded(runtime, generation, &batch, &decoded, false, live).await {
+            Err(ProjectorError::Database(error)) if is_apply_error(&error) => {
+                // Some record broke a constraint: isolate records so only the culprit is dead-lettered.
+                apply_decoded(runtime, generation, &batch, &decoded, true, live).await
+            }
+            other => other,
         }
-        other => other,
+    };
+    // Batches of different partitions can share a row (a usage day gets messages and tasks),
+    // so two of them may deadlock: that is the moment's fault, not a record's, and the whole
+    // batch is tried again (nothing of the losing attempt was committed).
+    attempt
+        .retry(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(10))
+                .with_max_times(5),
+        )
+        .when(is_conflict)
+        .await
+}
+
+/// A change the database refused because of the record (a constraint, an encoding), as
+/// opposed to a conflict with another transaction or a failure of the database itself.
+fn is_apply_error(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(error) => !is_conflict_code(error.code().as_deref()),
+        sqlx::Error::Encode(_) => true,
+        _ => false,
     }
 }
 
-fn is_apply_error(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(_) | sqlx::Error::Encode(_))
+fn is_conflict(error: &ProjectorError) -> bool {
+    matches!(error, ProjectorError::Database(sqlx::Error::Database(error)) if is_conflict_code(error.code().as_deref()))
+}
+
+/// deadlock_detected and serialization_failure.
+fn is_conflict_code(code: Option<&str>) -> bool {
+    matches!(code, Some("40P01" | "40001"))
 }
 
 type Decoded = Result<(EventMetadata, AnyEvent), String>;

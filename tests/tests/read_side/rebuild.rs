@@ -96,6 +96,38 @@ async fn rebuild_under_load_never_serves_an_empty_or_partial_view() {
         lowest.load(Ordering::Relaxed)
     );
     assert_eq!(rebuilt.to, rebuilt.from + 1);
+    // The rebuild loads without the indexes no write needs and builds them before the swap.
+    let schema = Generation {
+        projection: ProjectionName::Tasks,
+        number: rebuilt.to,
+    }
+    .schema();
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT indexname::text FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname",
+    )
+    .bind(&schema)
+    .fetch_all(&platform.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        indexes,
+        [
+            "stream_versions_pkey",
+            "task_history_pkey",
+            "tasks_by_agent",
+            "tasks_by_status",
+            "tasks_by_tenant",
+            "tasks_pkey"
+        ]
+    );
+    let unanalyzed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_user_tables WHERE schemaname = $1 AND last_analyze IS NULL",
+    )
+    .bind(&schema)
+    .fetch_one(&platform.pool)
+    .await
+    .unwrap();
+    assert_eq!(unanalyzed, 0, "every rebuilt table has planner statistics");
     platform
         .wait_for_empty_outbox(Duration::from_secs(60))
         .await;
