@@ -1,6 +1,11 @@
 //! Benchmarks of the platform (see docs/benchmarks.md):
 //! `cargo run --release -p bench -- commands|broker|rebuild|visible|sagas`.
 
+/// mimalloc instead of the system allocator: the hot paths allocate per record and per
+/// request, and glibc malloc cost a quarter of a rebuild's CPU (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod acks;
 mod api;
 mod baseline;

@@ -1,5 +1,10 @@
 //! projectors: run the read-model projections, or operate them (status, rebuild, dlq).
 
+/// mimalloc instead of the system allocator: the hot paths allocate per record and per
+/// request, and glibc malloc cost a quarter of a rebuild's CPU (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Context;
 use clap::Parser;
 use projectors::settings::{Cli, Command, DlqAction};

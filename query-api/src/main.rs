@@ -1,5 +1,10 @@
 //! query-api: load settings, start the app, run until SIGINT/SIGTERM.
 
+/// mimalloc instead of the system allocator: the hot paths allocate per record and per
+/// request, and glibc malloc cost a quarter of a rebuild's CPU (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use query_api::{App, Settings};
 

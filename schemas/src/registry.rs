@@ -1,8 +1,12 @@
 //! Encodes and decodes event records in the Confluent wire format through a schema registry.
 
 use std::collections::HashMap;
+use std::io::Cursor;
+use std::sync::{Arc, RwLock};
 
+use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::types::Value;
+use apache_avro::Schema;
 use schema_registry_converter::async_impl::avro::{AvroDecoder, AvroEncoder};
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use schema_registry_converter::schema_registry_common::{
@@ -16,6 +20,7 @@ pub struct RegistryCodec {
     encoder: AvroEncoder,
     decoder: AvroDecoder,
     strategies: HashMap<&'static str, SubjectNameStrategy>,
+    readers: RwLock<HashMap<u32, Arc<GenericDatumReader<'static>>>>,
 }
 
 impl RegistryCodec {
@@ -36,6 +41,7 @@ impl RegistryCodec {
             encoder: AvroEncoder::new(SrSettings::new(registry_url.to_owned())),
             decoder: AvroDecoder::new(SrSettings::new(registry_url.to_owned())),
             strategies,
+            readers: RwLock::default(),
         }
     }
 
@@ -77,10 +83,65 @@ impl RegistryCodec {
     /// # Errors
     /// When the bytes are not a known event record.
     pub async fn decode(&self, bytes: &[u8]) -> Result<(EventMetadata, AnyEvent), SchemaError> {
-        let decoded = self.decoder.decode(Some(bytes)).await?;
-        match decoded.value {
-            Value::Record(_) => decode_value(decoded.value),
+        let (id, datum) = wire_parts(bytes)?;
+        let reader = self.reader(id).await?;
+        let value = reader
+            .read_value(&mut Cursor::new(datum))
+            .map_err(|e| SchemaError::Registry(format!("record does not fit schema {id}: {e}")))?;
+        match value {
+            Value::Record(_) => decode_value(value),
             other => Err(SchemaError::Registry(format!("not a record: {other:?}"))),
+        }
+    }
+
+    /// The reader of records written with schema `id`, built on first use. The converter's
+    /// own `decode` copies the schema's resolved names for every record (a heap allocation
+    /// per named type, each time), which made decoding the projectors' largest cost.
+    async fn reader(&self, id: u32) -> Result<Arc<GenericDatumReader<'static>>, SchemaError> {
+        if let Some(reader) = self.readers.read().expect("reader cache lock").get(&id) {
+            return Ok(reader.clone());
+        }
+        let schema = self.decoder.get_schema(id).await?;
+        // Leaked once per schema id and codec, for the reader to borrow for good: a process
+        // sees a handful of schema ids, and the converter leaks its resolved schemas the same way.
+        let parsed: &'static Schema = Box::leak(Box::new(schema.parsed.clone()));
+        let reader =
+            Arc::new(GenericDatumReader::builder(parsed).build().map_err(|e| {
+                SchemaError::Registry(format!("schema {id} does not resolve: {e}"))
+            })?);
+        let mut readers = self.readers.write().expect("reader cache lock");
+        Ok(readers.entry(id).or_insert(reader).clone())
+    }
+}
+
+/// The schema id and the Avro datum of a record in the Confluent wire format (magic byte 0,
+/// the id as 4 big-endian bytes, then the datum).
+fn wire_parts(bytes: &[u8]) -> Result<(u32, &[u8]), SchemaError> {
+    match bytes {
+        [0, a, b, c, d, datum @ ..] => Ok((u32::from_be_bytes([*a, *b, *c, *d]), datum)),
+        _ => Err(SchemaError::Registry(format!(
+            "not in the Confluent wire format (magic byte 0 and a 4-byte schema id): {} bytes starting {:02x?}",
+            bytes.len(),
+            &bytes[..bytes.len().min(5)]
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_parts_split_the_schema_id_from_the_datum() {
+        let (id, datum) = wire_parts(&[0, 0, 0, 1, 2, 42, 43]).unwrap();
+        assert_eq!((id, datum), (258, &[42, 43][..]));
+    }
+
+    #[test]
+    fn bytes_without_the_magic_byte_or_an_id_are_refused() {
+        for bytes in [&[1, 0, 0, 0, 1, 42][..], &[0, 0, 0][..], &[][..]] {
+            let error = wire_parts(bytes).unwrap_err().to_string();
+            assert!(error.contains("Confluent wire format"), "{error}");
         }
     }
 }
