@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use futures::StreamExt;
 use sqlx::{Executor, PgPool, Postgres, Transaction};
 
 use crate::ProjectorError;
@@ -156,13 +157,41 @@ impl Generation {
         self.create_with(pool, false).await
     }
 
-    /// Builds the secondary indexes of a generation made by [`Generation::create_unindexed`]
-    /// and gathers its tables' planner statistics, so the first queries after the swap are
+    /// Builds the indexes of a generation made by [`Generation::create_unindexed`] and
+    /// gathers its tables' planner statistics, so the first queries after the swap are
     /// planned on real figures rather than on an empty table's.
     ///
     /// # Errors
-    /// On database failure.
+    /// [`ProjectorError::CheckFailed`] when the loaded rows break a key; database failures.
     pub async fn finish_loading(&self, pool: &PgPool) -> Result<(), ProjectorError> {
+        if let Some(indexes) = self.projection.indexes() {
+            let (creates, alters) = index_statements(indexes);
+            // Index builds on the same table only share its lock: they run side by side.
+            let builds = creates.into_iter().map(|statement| async move {
+                self.run_index_statement(pool, &statement).await
+            });
+            let built: Vec<Result<(), ProjectorError>> = futures::stream::iter(builds)
+                .buffer_unordered(INDEX_BUILDERS)
+                .collect()
+                .await;
+            built.into_iter().collect::<Result<Vec<()>, _>>()?;
+            if !alters.is_empty() {
+                self.run_index_statement(pool, &alters.join(";\n")).await?;
+            }
+        }
+        for table in self.projection.tables() {
+            // Fixed table names and an integer generation: safe to splice.
+            let analyze = format!("ANALYZE {}.{table}", self.schema());
+            pool.execute(analyze.as_str()).await?;
+        }
+        Ok(())
+    }
+
+    async fn run_index_statement(
+        &self,
+        pool: &PgPool,
+        statement: &str,
+    ) -> Result<(), ProjectorError> {
         let mut tx = pool.begin().await?;
         self.enter(&mut tx).await?;
         // The sorts of the largest indexes (a million audit rows) fit in memory at this size
@@ -170,25 +199,17 @@ impl Generation {
         sqlx::query("SET LOCAL maintenance_work_mem = '128MB'")
             .execute(&mut *tx)
             .await?;
-        if let Some(indexes) = self.projection.indexes() {
-            if let Err(error) = (&mut *tx).execute(indexes).await {
-                return Err(match error {
-                    sqlx::Error::Database(e) if e.code().as_deref() == Some("23505") => {
-                        ProjectorError::CheckFailed(format!(
-                            "the rebuilt {} breaks a key of its tables ({e}); nothing was swapped",
-                            self.projection
-                        ))
-                    }
-                    other => other.into(),
-                });
+        match (&mut *tx).execute(statement).await {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
+                return Err(ProjectorError::CheckFailed(format!(
+                    "the rebuilt {} breaks a key of its tables ({e}); nothing was swapped",
+                    self.projection
+                )));
             }
+            Err(other) => return Err(other.into()),
         }
         tx.commit().await?;
-        for table in self.projection.tables() {
-            // Fixed table names and an integer generation: safe to splice.
-            let analyze = format!("ANALYZE {}.{table}", self.schema());
-            pool.execute(analyze.as_str()).await?;
-        }
         Ok(())
     }
 
@@ -263,6 +284,24 @@ impl Generation {
     }
 }
 
+/// Index builds of one generation run at once (each may use PostgreSQL's parallel workers too).
+const INDEX_BUILDERS: usize = 2;
+
+/// The statements of a [`ProjectionName::indexes`] file: the `CREATE`s, which may run side by
+/// side, and the `ALTER`s that attach built indexes as constraints, after them.
+fn index_statements(sql: &str) -> (Vec<String>, Vec<String>) {
+    let code: Vec<&str> = sql
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect();
+    code.join("\n")
+        .split(';')
+        .map(str::trim)
+        .filter(|statement| !statement.is_empty())
+        .map(str::to_owned)
+        .partition(|statement| statement.starts_with("CREATE"))
+}
+
 /// Applies the projectors' bookkeeping migrations.
 ///
 /// # Errors
@@ -273,4 +312,25 @@ pub async fn migrate(pool: &PgPool) -> Result<(), ProjectorError> {
     migrator.set_ignore_missing(true);
     migrator.run(pool).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_files_split_into_builds_then_constraints() {
+        let (creates, alters) = index_statements(ProjectionName::Audit.indexes().unwrap());
+        assert_eq!(creates.len(), 3);
+        assert!(creates.iter().all(|c| c.starts_with("CREATE")));
+        assert_eq!(alters.len(), 1);
+        assert!(alters[0].contains("PRIMARY KEY USING INDEX audit_events_pkey"));
+        for projection in ProjectionName::ALL {
+            let (creates, alters) = index_statements(projection.indexes().unwrap_or_default());
+            assert!(
+                creates.iter().chain(&alters).all(|s| !s.contains("--")),
+                "{projection}: comments stripped"
+            );
+        }
+    }
 }
