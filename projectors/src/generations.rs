@@ -167,9 +167,9 @@ impl Generation {
         if let Some(indexes) = self.projection.indexes() {
             let (creates, alters) = index_statements(indexes);
             // Index builds on the same table only share its lock: they run side by side.
-            let builds = creates.into_iter().map(|statement| async move {
-                self.run_index_statement(pool, &statement).await
-            });
+            let builds = creates
+                .into_iter()
+                .map(|statement| async move { self.run_index_statement(pool, &statement).await });
             let built: Vec<Result<(), ProjectorError>> = futures::stream::iter(builds)
                 .buffer_unordered(INDEX_BUILDERS)
                 .collect()

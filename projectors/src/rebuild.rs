@@ -322,6 +322,9 @@ fn assigned_consumer(
         .set("enable.auto.commit", "false")
         // Tansu holds a fetch for the whole wait even when records are there: keep it short.
         .set("fetch.wait.max.ms", "10")
+        // A replay reads whole partitions: fewer, larger fetches (the broker's work per fetch
+        // grows with the partition on Tansu 0.6, see docs/benchmarks.md).
+        .set("max.partition.fetch.bytes", "8388608")
         .create()?;
     reposition(&consumer, start)?;
     Ok(consumer)
