@@ -167,25 +167,32 @@ pub async fn rebuild_checked(
     })
 }
 
-/// How long a transaction that began before the swap may go on reading the old generation
-/// before the generation is dropped anyway.
+/// How long the old generation stays after the swap at least: readers that looked the live
+/// generation up in one statement and use it in the next outside a transaction (the
+/// query API's wake-up check, a live projector between its generation check and its batch)
+/// finish on it meanwhile.
 const OLD_GENERATION_GRACE: Duration = Duration::from_secs(2);
 
-/// Drops the old generation once no transaction that began before the swap — a reader whose
-/// snapshot still names the old generation, and whose next statement would find its tables
-/// gone — is open any more, or after [`OLD_GENERATION_GRACE`] at the latest (DROP then still
-/// waits for the locks of the queries running on it). Sessions whose details this role may
-/// not see count as such readers, so without the statistics privilege the grace is waited out.
+/// How much longer than the grace a transaction that began before the swap may keep the old
+/// generation from being dropped.
+const OLD_READER_WAIT: Duration = Duration::from_secs(10);
+
+/// Drops the old generation after [`OLD_GENERATION_GRACE`], and once no transaction that
+/// began before the swap — a reader whose snapshot still names the old generation, and whose
+/// next statement would find its tables gone — is open any more, or [`OLD_READER_WAIT`] later
+/// at the latest (DROP then still waits for the locks of the queries running on it). Sessions
+/// whose details this role may not see (without the statistics privilege) get the grace only.
 async fn retire(pool: &PgPool, old: Generation) -> Result<(), ProjectorError> {
     let swapped: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
         .fetch_one(pool)
         .await?;
-    let deadline = Instant::now() + OLD_GENERATION_GRACE;
+    tokio::time::sleep(OLD_GENERATION_GRACE).await;
+    let deadline = Instant::now() + OLD_READER_WAIT;
     loop {
         let readers: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM pg_stat_activity
              WHERE datname = current_database() AND backend_type = 'client backend'
-               AND pid <> pg_backend_pid() AND (xact_start < $1 OR state IS NULL)",
+               AND pid <> pg_backend_pid() AND xact_start < $1",
         )
         .bind(swapped)
         .fetch_one(pool)
@@ -292,7 +299,7 @@ async fn consume(
     for message in chunk {
         inbound.push(Inbound::from_message(&message?));
     }
-    let outcome = apply_batch(runtime, generation, &inbound, limits).await?;
+    let outcome = apply_batch(runtime, generation, &inbound, limits, false).await?;
     runtime.metrics.record(generation.projection, &outcome);
     for (key, offset) in &outcome.rewind {
         consumer.seek(
@@ -362,7 +369,9 @@ async fn lock_all_offsets(
 
 /// Row counts and per-row checksums, table by table; a description of each table that differs.
 /// Each row's checksum is PostgreSQL's 64-bit hash of the whole row (`hash_record_extended`,
-/// every column hashed by its type's hash function), and a table's are summed, so neither
+/// every column hashed by its type's hash function), hashed once more before a table's are
+/// summed — the row hash is a linear mix of its columns' hashes, so summed as it is, values
+/// swapped between rows would cancel out — so neither
 /// side is sorted nor printed as text: the comparison runs while the live projector waits on
 /// its offsets' lock, and the md5 of each row's text took seconds per million rows.
 async fn compare(
@@ -380,7 +389,7 @@ async fn compare(
         );
         let checksum = |t: &str| {
             format!(
-                "SELECT count(*), coalesce(sum(hash_record_extended(x, 0)), 0)::text FROM {t} x"
+                "SELECT count(*), coalesce(sum(hashint8extended(hash_record_extended(x, 0), 0)), 0)::text FROM {t} x"
             )
         };
         // The live side is summed in the locked snapshot; the rebuilt side, which nothing but

@@ -77,8 +77,10 @@ pub struct BatchOutcome {
 }
 
 /// Applies a batch to `generation`. `until` (rebuild) excludes records at or beyond the
-/// given offsets. A record failing to apply is retried alone inside a savepoint; if it still
-/// fails it becomes a dead letter and the batch goes on.
+/// given offsets; `live` is false for a rebuild, whose batches neither trace their events nor
+/// wake read-your-writes waits (a notifying commit serialises with every other notifying
+/// commit). A record failing to apply is retried alone inside a savepoint; if it still fails
+/// it becomes a dead letter and the batch goes on.
 ///
 /// # Errors
 /// On database failure (nothing of the batch is then committed).
@@ -87,6 +89,7 @@ pub async fn apply_batch(
     generation: Generation,
     batch: &[Inbound],
     until: Option<&HashMap<PartitionKey, i64>>,
+    live: bool,
 ) -> Result<BatchOutcome, ProjectorError> {
     let batch: Vec<&Inbound> = batch
         .iter()
@@ -102,8 +105,6 @@ pub async fn apply_batch(
             other => decoded.push(other.map_err(|e| e.to_string())),
         }
     }
-    // Live batches continue each event's trace; a rebuild replays history and traces nothing.
-    let live = until.is_none();
     let attempt = || async {
         match apply_decoded(runtime, generation, &batch, &decoded, false, live).await {
             Err(ProjectorError::Database(error)) if is_apply_error(&error) => {
@@ -123,14 +124,22 @@ pub async fn apply_batch(
                 .with_max_times(5),
         )
         .when(is_conflict)
+        .notify(|error, after| {
+            tracing::warn!(projection = %generation.projection, %error, ?after, "batch conflicted with another transaction; trying it again");
+        })
         .await
 }
 
 /// A change the database refused because of the record (a constraint, an encoding), as
-/// opposed to a conflict with another transaction or a failure of the database itself.
+/// opposed to a conflict with another transaction, a generation dropped by a rebuild's swap
+/// (undefined table or schema: the runner restarts on the new one) or a failure of the
+/// database itself.
 fn is_apply_error(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Database(error) => !is_conflict_code(error.code().as_deref()),
+        sqlx::Error::Database(error) => !matches!(
+            error.code().as_deref(),
+            Some("40P01" | "40001" | "42P01" | "3F000")
+        ),
         sqlx::Error::Encode(_) => true,
         _ => false,
     }

@@ -84,7 +84,7 @@ pub async fn run_live(
             refresh(&known, &runtime.pool, generation).await?;
             continue;
         }
-        let outcome = apply_batch(runtime, generation, &inbound, None).await?;
+        let outcome = apply_batch(runtime, generation, &inbound, None, true).await?;
         refresh(&known, &runtime.pool, generation).await?;
         for (key, offset) in &outcome.rewind {
             // Not ours any more after a rebalance: the new owner starts from the stored offset.
