@@ -136,10 +136,12 @@ pub async fn apply_batch(
 /// database itself.
 fn is_apply_error(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Database(error) => !matches!(
-            error.code().as_deref(),
-            Some("40P01" | "40001" | "42P01" | "3F000")
-        ),
+        sqlx::Error::Database(error) => {
+            let code = error.code();
+            // undefined_table, invalid_schema_name
+            !(is_conflict_code(code.as_deref())
+                || matches!(code.as_deref(), Some("42P01" | "3F000")))
+        }
         sqlx::Error::Encode(_) => true,
         _ => false,
     }
