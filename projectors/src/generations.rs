@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use sqlx::{Executor, PgPool, Postgres, Transaction};
 
 use crate::ProjectorError;
@@ -170,11 +170,10 @@ impl Generation {
             let builds = creates
                 .into_iter()
                 .map(|statement| async move { self.run_index_statement(pool, &statement).await });
-            let built: Vec<Result<(), ProjectorError>> = futures::stream::iter(builds)
+            futures::stream::iter(builds)
                 .buffer_unordered(INDEX_BUILDERS)
-                .collect()
-                .await;
-            built.into_iter().collect::<Result<Vec<()>, _>>()?;
+                .try_collect::<Vec<()>>()
+                .await?;
             if !alters.is_empty() {
                 self.run_index_statement(pool, &alters.join(";\n")).await?;
             }

@@ -370,10 +370,10 @@ async fn lock_all_offsets(
 /// Row counts and per-row checksums, table by table; a description of each table that differs.
 /// Each row's checksum is PostgreSQL's 64-bit hash of the whole row (`hash_record_extended`,
 /// every column hashed by its type's hash function), hashed once more before a table's are
-/// summed — the row hash is a linear mix of its columns' hashes, so summed as it is, values
-/// swapped between rows would cancel out — so neither
-/// side is sorted nor printed as text: the comparison runs while the live projector waits on
-/// its offsets' lock, and the md5 of each row's text took seconds per million rows.
+/// summed (the row hash mixes its columns' hashes linearly, so values swapped between rows
+/// could cancel out in the sum). Neither side is sorted nor printed as text: the comparison
+/// runs while the live projector waits on its offsets' lock, and the md5 of each row's text
+/// took seconds per million rows.
 async fn compare(
     db: &mut PgConnection,
     pool: &PgPool,
