@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod aggregate;
 pub mod conversation;
+mod counts;
 pub mod error;
 pub mod ids;
 pub mod invoice;

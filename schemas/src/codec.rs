@@ -112,6 +112,9 @@ pub fn encode_value(metadata: &EventMetadata, event: &AnyEvent) -> Result<Value,
 
 /// Reads an event record decoded with its writer schema.
 ///
+/// The body goes straight from the Avro value into the domain type with apache-avro's serde
+/// deserializer (no JSON in between: this runs for every record every projector reads).
+///
 /// # Errors
 /// When the value is not an event record this build knows.
 pub fn decode_value(value: Value) -> Result<(EventMetadata, AnyEvent), SchemaError> {
@@ -119,56 +122,36 @@ pub fn decode_value(value: Value) -> Result<(EventMetadata, AnyEvent), SchemaErr
         return Err(mapping("?", "record value expected"));
     };
     let mut metadata = None;
-    let mut body = serde_json::Map::new();
+    let mut body = Vec::with_capacity(fields.len());
     for (name, field) in fields {
         if name == "metadata" {
             metadata = Some(EventMetadata::from_value(field)?);
         } else {
-            body.insert(name, to_json(field)?);
+            body.push((name, field));
         }
     }
     let metadata = metadata.ok_or_else(|| mapping("?", "metadata field missing"))?;
-    let tagged = Json::Object(
-        [(metadata.event_type.clone(), Json::Object(body))]
-            .into_iter()
-            .collect(),
-    );
+    // apache-avro's serde reads an enum variant from a record whose first field, `type`, names
+    // the variant and whose second, `value`, holds its fields.
+    let tagged = Value::Record(vec![
+        (
+            "type".to_owned(),
+            Value::String(metadata.event_type.clone()),
+        ),
+        ("value".to_owned(), Value::Record(body)),
+    ]);
+    let event_type = metadata.event_type.as_str();
     let event = match metadata.aggregate_type.as_str() {
-        "agent" => AnyEvent::Agent(from_json(&metadata.event_type, tagged)?),
-        "task" => AnyEvent::Task(from_json(&metadata.event_type, tagged)?),
-        "conversation" => AnyEvent::Conversation(from_json(&metadata.event_type, tagged)?),
-        "invoice" => AnyEvent::Invoice(from_json(&metadata.event_type, tagged)?),
-        "subscription" => AnyEvent::Subscription(from_json(&metadata.event_type, tagged)?),
+        "agent" => AnyEvent::Agent(from_avro(event_type, &tagged)?),
+        "task" => AnyEvent::Task(from_avro(event_type, &tagged)?),
+        "conversation" => AnyEvent::Conversation(from_avro(event_type, &tagged)?),
+        "invoice" => AnyEvent::Invoice(from_avro(event_type, &tagged)?),
+        "subscription" => AnyEvent::Subscription(from_avro(event_type, &tagged)?),
         other => return Err(SchemaError::UnknownAggregateType(other.to_owned())),
     };
     Ok((metadata, event))
 }
 
-fn from_json<T: DeserializeOwned>(event_type: &str, json: Json) -> Result<T, SchemaError> {
-    serde_json::from_value(json).map_err(|e| mapping(event_type, e))
-}
-
-/// Avro value → the serde JSON shape of the domain types.
-fn to_json(value: Value) -> Result<Json, SchemaError> {
-    Ok(match value {
-        Value::Null => Json::Null,
-        Value::Boolean(b) => Json::Bool(b),
-        Value::Int(n) => Json::from(n),
-        Value::Long(n) => Json::from(n),
-        Value::Double(x) => Json::from(x),
-        Value::Float(x) => Json::from(f64::from(x)),
-        Value::String(s) | Value::Enum(_, s) => Json::String(s),
-        Value::Uuid(u) => Json::String(u.hyphenated().to_string()),
-        Value::Union(_, inner) => to_json(*inner)?,
-        Value::Array(items) => {
-            Json::Array(items.into_iter().map(to_json).collect::<Result<_, _>>()?)
-        }
-        Value::Record(fields) => Json::Object(
-            fields
-                .into_iter()
-                .map(|(k, v)| Ok((k, to_json(v)?)))
-                .collect::<Result<_, SchemaError>>()?,
-        ),
-        other => return Err(mapping("?", format!("unsupported Avro value {other:?}"))),
-    })
+fn from_avro<T: DeserializeOwned>(event_type: &str, value: &Value) -> Result<T, SchemaError> {
+    apache_avro::from_value(value).map_err(|e| mapping(event_type, e))
 }

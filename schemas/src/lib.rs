@@ -10,9 +10,11 @@ mod codec;
 mod error;
 mod metadata;
 mod registry;
+mod wire;
 
 pub use catalog::{event_schema, EventSchema, Topic, EVENT_SCHEMAS};
 pub use codec::{decode_value, encode_value, AnyEvent};
 pub use error::SchemaError;
 pub use metadata::EventMetadata;
 pub use registry::RegistryCodec;
+pub use wire::{read_event, read_event_directly};

@@ -1,11 +1,9 @@
 //! Encodes and decodes event records in the Confluent wire format through a schema registry.
 
 use std::collections::HashMap;
-use std::io::Cursor;
 use std::sync::{Arc, RwLock};
 
 use apache_avro::reader::datum::GenericDatumReader;
-use apache_avro::types::Value;
 use apache_avro::Schema;
 use schema_registry_converter::async_impl::avro::{AvroDecoder, AvroEncoder};
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
@@ -13,7 +11,7 @@ use schema_registry_converter::schema_registry_common::{
     SchemaType, SubjectNameStrategy, SuppliedSchema,
 };
 
-use crate::{decode_value, encode_value, AnyEvent, EventMetadata, SchemaError, EVENT_SCHEMAS};
+use crate::{encode_value, read_event, AnyEvent, EventMetadata, SchemaError, EVENT_SCHEMAS};
 
 /// Registry-backed codec; schema ids are cached after the first use of each subject.
 pub struct RegistryCodec {
@@ -85,13 +83,7 @@ impl RegistryCodec {
     pub async fn decode(&self, bytes: &[u8]) -> Result<(EventMetadata, AnyEvent), SchemaError> {
         let (id, datum) = wire_parts(bytes)?;
         let reader = self.reader(id).await?;
-        let value = reader
-            .read_value(&mut Cursor::new(datum))
-            .map_err(|e| SchemaError::Registry(format!("record does not fit schema {id}: {e}")))?;
-        match value {
-            Value::Record(_) => decode_value(value),
-            other => Err(SchemaError::Registry(format!("not a record: {other:?}"))),
-        }
+        read_event(&reader, datum)
     }
 
     /// The reader of records written with schema `id`, built on first use. The converter's
@@ -106,7 +98,8 @@ impl RegistryCodec {
         // sees a handful of schema ids, and the converter leaks its resolved schemas the same way.
         let parsed: &'static Schema = Box::leak(Box::new(schema.parsed.clone()));
         let reader =
-            Arc::new(GenericDatumReader::builder(parsed).build().map_err(|e| {
+            // Human-readable: the domain types read their ids and times from the schemas' strings.
+            Arc::new(GenericDatumReader::builder(parsed).human_readable(true).build().map_err(|e| {
                 SchemaError::Registry(format!("schema {id} does not resolve: {e}"))
             })?);
         let mut readers = self.readers.write().expect("reader cache lock");

@@ -11,7 +11,10 @@ use domain::invoice::{Invoice, InvoiceCommand, LineItemInput};
 use domain::subscription::{Subscription, SubscriptionCommand};
 use domain::task::{Task, TaskCommand};
 use domain::{AgentId, Aggregate, TenantId};
-use schemas::{decode_value, encode_value, event_schema, AnyEvent, EventMetadata, EVENT_SCHEMAS};
+use schemas::{
+    decode_value, encode_value, event_schema, read_event, read_event_directly, AnyEvent,
+    EventMetadata, EVENT_SCHEMAS,
+};
 use uuid::Uuid;
 
 /// Runs commands through an aggregate, returning every event produced.
@@ -280,7 +283,28 @@ fn every_event_variant_round_trips_through_its_schema() {
         let (meta_back, event_back) = decode_value(decoded).unwrap();
         assert_eq!(meta_back, meta);
         assert_eq!(event_back, event);
+        // The projectors' path: straight from the binary, without an Avro value.
+        let reader = GenericDatumReader::builder(schema)
+            .human_readable(true)
+            .build()
+            .unwrap();
+        let direct = read_event_directly(&reader, &bytes)
+            .unwrap_or_else(|e| panic!("{}: {e}", event.event_type()));
+        assert_eq!(direct, (meta.clone(), event.clone()));
+        assert_eq!(read_event(&reader, &bytes).unwrap(), (meta, event));
     }
+}
+
+#[test]
+fn a_record_that_does_not_fit_its_schema_is_refused() {
+    let event = every_event().remove(0);
+    let schema = event_schema(event.event_type()).unwrap().schema();
+    let reader = GenericDatumReader::builder(schema)
+        .human_readable(true)
+        .build()
+        .unwrap();
+    let error = read_event(&reader, &[0x02, 0xff]).unwrap_err().to_string();
+    assert!(error.contains("does not fit its schema"), "{error}");
 }
 
 #[test]

@@ -116,7 +116,7 @@ impl Temperature {
 /// Output-token budget per completion, within the model's limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct MaxTokens(u32);
+pub struct MaxTokens(#[serde(deserialize_with = "crate::counts::count")] u32);
 
 impl MaxTokens {
     pub fn get(self) -> u32 {

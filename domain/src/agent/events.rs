@@ -22,6 +22,7 @@ pub struct AgentConfigUpdated {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentDeployed {
     /// How many times this agent has been deployed, this one included.
+    #[serde(deserialize_with = "crate::counts::count")]
     pub deployment: u32,
     /// Set when the deployment workflow provisioned a knowledge base.
     #[serde(default)]
@@ -33,6 +34,7 @@ pub struct AgentDeployed {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentDeploymentRequested {
+    #[serde(deserialize_with = "crate::counts::count")]
     pub deployment: u32,
 }
 

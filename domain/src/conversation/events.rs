@@ -16,20 +16,22 @@ pub struct ConversationStarted {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageReceived {
     /// Position of the message in the conversation, from 1, across both directions.
+    #[serde(deserialize_with = "crate::counts::count")]
     pub message_number: u32,
     pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageSent {
+    #[serde(deserialize_with = "crate::counts::count")]
     pub message_number: u32,
     pub text: String,
     /// Tokens the LLM read to write this reply; absent for replies written otherwise (and in
     /// records of schema version 1).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::counts::optional_count")]
     pub prompt_tokens: Option<u32>,
     /// Tokens of the reply the LLM wrote.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::counts::optional_count")]
     pub completion_tokens: Option<u32>,
 }
 

@@ -16,6 +16,7 @@ pub struct BillingPeriod {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineItem {
     pub description: String,
+    #[serde(deserialize_with = "crate::counts::count")]
     pub quantity: u32,
     pub unit_amount_minor: MinorUnits,
     /// quantity × unit amount, computed when issued.

@@ -9,6 +9,7 @@ use crate::{AgentId, Event, TenantId};
 pub struct SubscriptionActivated {
     pub tenant_id: TenantId,
     pub plan: String,
+    #[serde(deserialize_with = "crate::counts::count")]
     pub agent_quota: u32,
 }
 
