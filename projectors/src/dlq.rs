@@ -65,14 +65,15 @@ pub async fn retry(runtime: &Runtime, id: i64) -> Result<bool, ProjectorError> {
         return Ok(false);
     };
     let generation = Generation::live(&runtime.pool, ProjectionName::parse(&projection)?).await?;
+    let payload = payload.unwrap_or_default();
     let record = Inbound {
         key: PartitionKey { topic, partition },
         offset,
-        record_key: key,
-        payload: payload.unwrap_or_default(),
-        headers: Vec::new(),
+        record_key: key.as_deref().map(str::as_bytes),
+        payload: &payload,
+        message: None,
     };
-    let (meta, event) = match runtime.codec.decode(&record.payload).await {
+    let (meta, event) = match runtime.codec.decode(record.payload).await {
         Ok(decoded) => decoded,
         Err(error) => {
             tracing::warn!(id, %error, "dead letter still does not decode");

@@ -140,6 +140,31 @@ impl Generation {
         Ok(())
     }
 
+    /// Enters `projection`'s live generation, looked up inside `tx` in the same statement.
+    /// A reader that looks the generation up inside its transaction keeps a rebuild from
+    /// dropping it until the transaction ends (a rebuild waits for transactions older than
+    /// its swap before it drops the old generation); a number looked up before the
+    /// transaction began carries no such guarantee.
+    ///
+    /// # Errors
+    /// [`ProjectorError::NotBuilt`] when the projection has no generation yet; database
+    /// failures.
+    pub async fn enter_live(
+        tx: &mut Transaction<'_, Postgres>,
+        projection: ProjectionName,
+    ) -> Result<Self, ProjectorError> {
+        let number: Option<i32> = sqlx::query_scalar(&format!(
+            "SELECT live_generation FROM (
+                 SELECT live_generation, set_config('search_path', {LIVE_SCHEMA_SQL}, true)
+                 FROM public.projection_generations WHERE projection = $1) entered"
+        ))
+        .bind(projection.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+        let number = number.ok_or_else(|| ProjectorError::NotBuilt(projection.to_string()))?;
+        Ok(Self { projection, number })
+    }
+
     /// Creates the schema, tables and indexes (empty) if they do not exist, or upgrades them.
     ///
     /// # Errors

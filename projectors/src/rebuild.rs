@@ -76,7 +76,7 @@ pub async fn rebuild_checked(
     let bar = progress_bar(progress, total);
     // Bulk: everything up to the high watermarks taken at the start, by loaders of disjoint
     // partitions.
-    let loads = shares(&targets, LOADERS)
+    let loads = shares(&targets, loaders(total))
         .into_iter()
         .map(|share| load(runtime, new, share, &bar));
     let mut events: usize = futures::future::try_join_all(loads)
@@ -167,26 +167,22 @@ pub async fn rebuild_checked(
     })
 }
 
-/// How long the old generation stays after the swap at least: readers that looked the live
-/// generation up in one statement and use it in the next outside a transaction (the
-/// query API's wake-up check, a live projector between its generation check and its batch)
-/// finish on it meanwhile.
-const OLD_GENERATION_GRACE: Duration = Duration::from_secs(2);
-
-/// How much longer than the grace a transaction that began before the swap may keep the old
-/// generation from being dropped.
+/// How long a transaction that began before the swap may keep the old generation from being
+/// dropped.
 const OLD_READER_WAIT: Duration = Duration::from_secs(10);
 
-/// Drops the old generation after [`OLD_GENERATION_GRACE`], and once no transaction that
-/// began before the swap — a reader whose snapshot still names the old generation, and whose
-/// next statement would find its tables gone — is open any more, or [`OLD_READER_WAIT`] later
-/// at the latest (DROP then still waits for the locks of the queries running on it). Sessions
-/// whose details this role may not see (without the statistics privilege) get the grace only.
+/// Drops the old generation once no transaction that began before the swap — a reader whose
+/// snapshot or lookup may still name the old generation, and whose next statement would find
+/// its tables gone — is open any more, or [`OLD_READER_WAIT`] later at the latest (DROP then
+/// still waits for the locks of the queries running on it). Readers look the live generation
+/// up inside their transaction (`Generation::enter_live`, the query API's snapshot), or cope
+/// with its disappearance between two statements: a live projector restarts on the new
+/// generation, the query API's wake-up check looks again. Sessions whose details this role may
+/// not see (without the statistics privilege) are not waited for.
 async fn retire(pool: &PgPool, old: Generation) -> Result<(), ProjectorError> {
     let swapped: DateTime<Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
         .fetch_one(pool)
         .await?;
-    tokio::time::sleep(OLD_GENERATION_GRACE).await;
     let deadline = Instant::now() + OLD_READER_WAIT;
     loop {
         let readers: i64 = sqlx::query_scalar(
@@ -235,8 +231,17 @@ fn progress_bar(visible: bool, total: i64) -> ProgressBar {
 /// Partitions are independent (an aggregate's records are all in one, and the runtime
 /// already lets the members of a group apply theirs side by side), and a loader alternates
 /// between decoding a batch and waiting for the database to write it: with two, one decodes
-/// while the other's batch is written.
-const LOADERS: usize = 2;
+/// while the other's batch is written. A larger history gets more, so that when several
+/// projections are rebuilt together the largest is not the one left loading alone, with the
+/// machine half idle, after the others have finished.
+fn loaders(records: i64) -> usize {
+    const RECORDS_PER_LOADER: u64 = 250_000;
+    const MIN_LOADERS: usize = 2;
+    const MAX_LOADERS: usize = 4;
+    let records = u64::try_from(records).unwrap_or(0);
+    let wanted = usize::try_from(records.div_ceil(RECORDS_PER_LOADER)).unwrap_or(MAX_LOADERS);
+    wanted.clamp(MIN_LOADERS, MAX_LOADERS)
+}
 
 /// Splits the partitions into at most `n` shares of about as many records each (the largest
 /// partition first, each onto the share with the fewest records so far).
@@ -295,10 +300,8 @@ async fn consume(
     let Ok(Some(chunk)) = tokio::time::timeout(Duration::from_secs(1), stream.next()).await else {
         return Ok(0);
     };
-    let mut inbound = Vec::with_capacity(chunk.len());
-    for message in chunk {
-        inbound.push(Inbound::from_message(&message?));
-    }
+    let messages = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let inbound: Vec<Inbound<'_>> = messages.iter().map(Inbound::from_message).collect();
     let outcome = apply_batch(runtime, generation, &inbound, limits, false).await?;
     runtime.metrics.record(generation.projection, &outcome);
     for (key, offset) in &outcome.rewind {
@@ -465,6 +468,16 @@ mod tests {
             topic: topic.to_owned(),
             partition,
         }
+    }
+
+    #[test]
+    fn larger_histories_get_more_loaders_within_bounds() {
+        assert_eq!(loaders(0), 2);
+        assert_eq!(loaders(12_000), 2);
+        assert_eq!(loaders(486_000), 2);
+        assert_eq!(loaders(501_000), 3);
+        assert_eq!(loaders(1_000_000), 4);
+        assert_eq!(loaders(50_000_000), 4);
     }
 
     #[test]

@@ -25,8 +25,7 @@ impl Changes {
         meta: &EventMetadata,
         event: &AnyEvent,
     ) -> Result<(), sqlx::Error> {
-        let payload = serde_json::to_string(&event_body(event))
-            .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+        let payload = event_body(event).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
         self.event_id.push(meta.event_id);
         self.tenant_id.push(meta.tenant_id.clone());
         self.aggregate_type.push(meta.aggregate_type.clone());
@@ -69,18 +68,48 @@ impl Changes {
     }
 }
 
-fn event_body(event: &AnyEvent) -> serde_json::Value {
+/// The event's fields as JSON, without the enum's tag. serde_json writes an externally
+/// tagged variant as `{"EventType":` + its fields + `}` and nothing else, so the fields are
+/// that text with the wrapper cut off (no JSON tree is built per audited event).
+fn event_body(event: &AnyEvent) -> Result<String, serde_json::Error> {
     let tagged = match event {
-        AnyEvent::Agent(e) => serde_json::to_value(e),
-        AnyEvent::Task(e) => serde_json::to_value(e),
-        AnyEvent::Conversation(e) => serde_json::to_value(e),
-        AnyEvent::Invoice(e) => serde_json::to_value(e),
-        AnyEvent::Subscription(e) => serde_json::to_value(e),
+        AnyEvent::Agent(e) => serde_json::to_string(e)?,
+        AnyEvent::Task(e) => serde_json::to_string(e)?,
+        AnyEvent::Conversation(e) => serde_json::to_string(e)?,
+        AnyEvent::Invoice(e) => serde_json::to_string(e)?,
+        AnyEvent::Subscription(e) => serde_json::to_string(e)?,
     };
-    match tagged {
-        Ok(serde_json::Value::Object(mut map)) => {
-            map.remove(event.event_type()).unwrap_or_default()
-        }
-        _ => serde_json::Value::Null,
+    let prefix = format!("{{{}:", serde_json::to_string(event.event_type())?);
+    Ok(
+        match tagged
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix('}'))
+        {
+            Some(body) => body.to_owned(),
+            // A unit variant is written as its name alone: it has no fields.
+            None => "null".to_owned(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::task::{TaskEvent, TaskStarted};
+    use domain::AgentId;
+
+    #[test]
+    fn the_body_is_the_variant_fields_without_the_tag() {
+        let event = AnyEvent::Task(TaskEvent::TaskStarted(TaskStarted {
+            agent_id: AgentId::from_uuid(uuid::Uuid::now_v7()).unwrap(),
+        }));
+        let tagged = serde_json::to_value(match &event {
+            AnyEvent::Task(e) => e,
+            _ => unreachable!(),
+        })
+        .unwrap();
+        let body: serde_json::Value = serde_json::from_str(&event_body(&event).unwrap()).unwrap();
+        assert_eq!(body, tagged["TaskStarted"]);
+        assert!(body.is_object());
     }
 }

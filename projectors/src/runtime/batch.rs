@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable as _};
 
-use rdkafka::message::{Headers, Message, OwnedMessage};
+use rdkafka::message::{BorrowedMessage, Headers, Message};
 use schemas::{AnyEvent, EventMetadata};
 use sqlx::PgConnection;
 use tracing::Instrument as _;
@@ -19,47 +19,48 @@ use super::Runtime;
 use crate::projections;
 use crate::{Generation, ProjectorError};
 
-/// A consumed record, detached from the consumer.
+/// A consumed record, borrowed from the consumer's message for as long as its batch is
+/// applied: nothing is copied per record, and the headers, which only a dead letter needs, are
+/// read (librdkafka parses them on first access) only then.
 #[derive(Debug, Clone)]
-pub struct Inbound {
+pub struct Inbound<'m> {
     pub key: PartitionKey,
     pub offset: i64,
-    pub record_key: Option<String>,
-    pub payload: Vec<u8>,
-    pub headers: Vec<(String, String)>,
+    pub record_key: Option<&'m [u8]>,
+    pub payload: &'m [u8],
+    /// Where the headers come from: the consumed message, or none (a dead letter re-applied
+    /// from the table).
+    pub message: Option<&'m BorrowedMessage<'m>>,
 }
 
-impl Inbound {
-    pub fn from_message(message: &impl Message) -> Self {
-        let headers = message
-            .headers()
-            .map(|h| {
-                h.iter()
-                    .map(|h| {
-                        (
-                            h.key.to_owned(),
-                            String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+impl<'m> Inbound<'m> {
+    pub fn from_message(message: &'m BorrowedMessage<'m>) -> Self {
         Self {
             key: PartitionKey {
                 topic: message.topic().to_owned(),
                 partition: message.partition(),
             },
             offset: message.offset(),
-            record_key: message
-                .key()
-                .map(|k| String::from_utf8_lossy(k).into_owned()),
-            payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
-            headers,
+            record_key: message.key(),
+            payload: message.payload().unwrap_or_default(),
+            message: Some(message),
         }
     }
 
-    pub fn from_owned(message: &OwnedMessage) -> Self {
-        Self::from_message(message)
+    /// The record's headers as text (values read as UTF-8, lossily).
+    pub fn headers(&self) -> Vec<(String, String)> {
+        let Some(headers) = self.message.and_then(Message::headers) else {
+            return Vec::new();
+        };
+        headers
+            .iter()
+            .map(|h| {
+                (
+                    h.key.to_owned(),
+                    String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                )
+            })
+            .collect()
     }
 }
 
@@ -87,11 +88,11 @@ pub struct BatchOutcome {
 pub async fn apply_batch(
     runtime: &Runtime,
     generation: Generation,
-    batch: &[Inbound],
+    batch: &[Inbound<'_>],
     until: Option<&HashMap<PartitionKey, i64>>,
     live: bool,
 ) -> Result<BatchOutcome, ProjectorError> {
-    let batch: Vec<&Inbound> = batch
+    let batch: Vec<&Inbound<'_>> = batch
         .iter()
         .filter(|r| {
             until.is_none_or(|limits| limits.get(&r.key).is_some_and(|limit| r.offset < *limit))
@@ -99,7 +100,7 @@ pub async fn apply_batch(
         .collect();
     let mut decoded = Vec::with_capacity(batch.len());
     for record in &batch {
-        match runtime.codec.decode(&record.payload).await {
+        match runtime.codec.decode(record.payload).await {
             // The registry is down, not the record broken: retry the batch, dead-letter nothing.
             Err(error) if error.is_transient() => return Err(error.into()),
             other => decoded.push(other.map_err(|e| e.to_string())),
@@ -147,6 +148,12 @@ fn is_apply_error(error: &sqlx::Error) -> bool {
     }
 }
 
+/// The generation's tables or schema are gone: a rebuild swapped another one in and dropped
+/// this one after its readers' transactions ended (undefined_table, invalid_schema_name).
+pub(crate) fn is_generation_dropped(error: &ProjectorError) -> bool {
+    matches!(error, ProjectorError::Database(sqlx::Error::Database(error)) if matches!(error.code().as_deref(), Some("42P01" | "3F000")))
+}
+
 fn is_conflict(error: &ProjectorError) -> bool {
     matches!(error, ProjectorError::Database(sqlx::Error::Database(error)) if is_conflict_code(error.code().as_deref()))
 }
@@ -161,7 +168,7 @@ type Decoded = Result<(EventMetadata, AnyEvent), String>;
 async fn apply_decoded(
     runtime: &Runtime,
     generation: Generation,
-    batch: &[&Inbound],
+    batch: &[&Inbound<'_>],
     decoded: &[Decoded],
     isolate: bool,
     live: bool,

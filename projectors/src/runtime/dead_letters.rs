@@ -22,19 +22,21 @@ pub struct DeadLetter {
 }
 
 impl DeadLetter {
-    pub(super) fn of(record: &Inbound, error: String) -> Self {
+    pub(super) fn of(record: &Inbound<'_>, error: String) -> Self {
         tracing::warn!(topic = %record.key.topic, partition = record.key.partition, offset = record.offset, %error, "dead letter");
         let headers = record
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone())))
+            .headers()
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::from(v)))
             .collect();
         Self {
             topic: record.key.topic.clone(),
             partition: record.key.partition,
             offset: record.offset,
-            record_key: record.record_key.clone(),
-            payload: record.payload.clone(),
+            record_key: record
+                .record_key
+                .map(|k| String::from_utf8_lossy(k).into_owned()),
+            payload: record.payload.to_vec(),
             headers: serde_json::Value::Object(headers),
             error,
         }

@@ -6,6 +6,7 @@ mod consumer;
 mod dead_letters;
 mod offsets;
 
+use batch::is_generation_dropped;
 pub use batch::{apply_batch, apply_record, BatchOutcome, Inbound};
 pub use consumer::{group_consumer, refresh, OffsetCache, ProjectionConsumer};
 pub use dead_letters::{forward_pending, DeadLetter};
@@ -76,16 +77,22 @@ pub async fn run_live(
         if live_number(&runtime.pool, generation).await? != generation.number {
             return Ok(Stopped::Swapped);
         }
-        let mut inbound = Vec::with_capacity(chunk.len());
-        for message in chunk {
-            inbound.push(Inbound::from_message(&message?));
-        }
+        let messages = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let inbound: Vec<Inbound<'_>> = messages.iter().map(Inbound::from_message).collect();
         if inbound.is_empty() {
             refresh(&known, &runtime.pool, generation).await?;
             continue;
         }
-        let outcome = apply_batch(runtime, generation, &inbound, None, true).await?;
-        refresh(&known, &runtime.pool, generation).await?;
+        // Between the check above and the batch, a rebuild may swap and drop this generation:
+        // nothing of the batch was committed, and the new generation applies it from its offsets.
+        let outcome = match apply_batch(runtime, generation, &inbound, None, true).await {
+            Err(error) if is_generation_dropped(&error) => return Ok(Stopped::Swapped),
+            other => other?,
+        };
+        match refresh(&known, &runtime.pool, generation).await {
+            Err(error) if is_generation_dropped(&error) => return Ok(Stopped::Swapped),
+            other => other?,
+        }
         for (key, offset) in &outcome.rewind {
             // Not ours any more after a rebalance: the new owner starts from the stored offset.
             if let Err(error) = consumer.seek(

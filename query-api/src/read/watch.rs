@@ -173,6 +173,23 @@ async fn applied_versions(
 ) -> Result<Option<Vec<(Uuid, String, i64)>>, sqlx::Error> {
     // One connection for both statements: each acquisition from the pool costs a ping.
     let mut conn = pool.acquire().await?;
+    match versions_in_live(&mut conn, projection, &ids).await {
+        // A rebuild swapped generations and dropped the one just looked up, between the two
+        // statements: the next lookup finds the new one.
+        Err(sqlx::Error::Database(error))
+            if matches!(error.code().as_deref(), Some("42P01" | "3F000")) =>
+        {
+            versions_in_live(&mut conn, projection, &ids).await
+        }
+        other => other,
+    }
+}
+
+async fn versions_in_live(
+    conn: &mut sqlx::PgConnection,
+    projection: ProjectionName,
+    ids: &[Uuid],
+) -> Result<Option<Vec<(Uuid, String, i64)>>, sqlx::Error> {
     let live: Option<i32> = sqlx::query_scalar(
         "SELECT live_generation FROM projection_generations WHERE projection = $1",
     )

@@ -303,9 +303,11 @@ async fn invoice_body(context: &Context, saga: &SagaInstance) -> Result<Value, a
         saga.data["period_start"].as_str().unwrap_or_default(),
         saga.data["period_end"].as_str().unwrap_or_default(),
     );
-    let usage = Generation::live(&context.pool, ProjectionName::Usage).await?;
+    // Created on first use; then entered inside the transaction, which keeps a rebuild's swap
+    // from dropping it under the query.
+    Generation::live(&context.pool, ProjectionName::Usage).await?;
     let mut tx = context.pool.begin().await?;
-    usage.enter(&mut tx).await?;
+    Generation::enter_live(&mut tx, ProjectionName::Usage).await?;
     let (messages, tasks, tokens): (i64, i64, i64) = sqlx::query_as(
         "SELECT coalesce(sum(messages_received), 0)::bigint, coalesce(sum(tasks_completed), 0)::bigint,
                 coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint
@@ -339,9 +341,9 @@ async fn invoice_body(context: &Context, saga: &SagaInstance) -> Result<Value, a
 
 async fn deployed_agents(context: &Context, tenant: &str) -> Result<Vec<Uuid>, anyhow::Error> {
     use projectors::{Generation, ProjectionName};
-    let agents = Generation::live(&context.pool, ProjectionName::Agents).await?;
+    Generation::live(&context.pool, ProjectionName::Agents).await?;
     let mut tx = context.pool.begin().await?;
-    agents.enter(&mut tx).await?;
+    Generation::enter_live(&mut tx, ProjectionName::Agents).await?;
     let ids = sqlx::query_scalar("SELECT agent_id FROM agents WHERE tenant_id = $1 AND status = 'deployed' ORDER BY agent_id")
         .bind(tenant)
         .fetch_all(&mut *tx)

@@ -145,10 +145,13 @@ async fn recent_messages(
     conversation: Uuid,
 ) -> Result<Option<(String, Vec<ChatMessage>)>, anyhow::Error> {
     use projectors::{Generation, ProjectionName};
-    let conversations = Generation::live(&context.pool, ProjectionName::Conversations).await?;
-    let agents = Generation::live(&context.pool, ProjectionName::Agents).await?;
+    // Created on first use; then looked up inside the transaction, which keeps a rebuild's swap
+    // from dropping them under the queries.
+    Generation::live(&context.pool, ProjectionName::Conversations).await?;
+    Generation::live(&context.pool, ProjectionName::Agents).await?;
     let mut tx = context.pool.begin().await?;
-    conversations.enter(&mut tx).await?;
+    let agents = Generation::enter_live(&mut tx, ProjectionName::Agents).await?;
+    Generation::enter_live(&mut tx, ProjectionName::Conversations).await?;
     let Some(agent): Option<Uuid> =
         sqlx::query_scalar("SELECT agent_id FROM conversations WHERE conversation_id = $1")
             .bind(conversation)
