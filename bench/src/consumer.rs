@@ -25,6 +25,7 @@ struct Seen {
 }
 
 pub struct PublishProbe {
+    consumer: Arc<StreamConsumer>,
     seen: Arc<Seen>,
     stop: CancellationToken,
     task: JoinHandle<()>,
@@ -57,10 +58,52 @@ impl PublishProbe {
         consumer
             .subscribe(&names)
             .context("subscribing to the bench topics")?;
+        let consumer = Arc::new(consumer);
         let seen = Arc::new(Seen::default());
         let stop = CancellationToken::new();
-        let task = tokio::spawn(consume(consumer, seen.clone(), stop.clone()));
-        Ok(Self { seen, stop, task })
+        let task = tokio::spawn(consume(consumer.clone(), seen.clone(), stop.clone()));
+        Ok(Self {
+            consumer,
+            seen,
+            stop,
+            task,
+        })
+    }
+
+    /// Stops fetching from the partitions assigned so far (the group has joined once the
+    /// warm-up's records were seen). Throughput phases run with the probe paused: on Tansu 0.6
+    /// every fetch lists the partition's batches, and a consumer polling every millisecond
+    /// spends the broker's CPU, on the same two cores, on what the bench measures, not on the
+    /// command path. The records are counted after `resume`.
+    ///
+    /// # Errors
+    /// When the assignment cannot be read or paused.
+    pub fn pause(&self) -> anyhow::Result<()> {
+        let assignment = self
+            .consumer
+            .assignment()
+            .context("reading the assignment")?;
+        anyhow::ensure!(
+            assignment.count() > 0,
+            "the probe has no partitions assigned yet"
+        );
+        self.consumer
+            .pause(&assignment)
+            .context("pausing the probe")
+    }
+
+    /// Fetches again from where `pause` stopped.
+    ///
+    /// # Errors
+    /// When the assignment cannot be read or resumed.
+    pub fn resume(&self) -> anyhow::Result<()> {
+        let assignment = self
+            .consumer
+            .assignment()
+            .context("reading the assignment")?;
+        self.consumer
+            .resume(&assignment)
+            .context("resuming the probe")
     }
 
     /// Records seen so far.
@@ -89,7 +132,7 @@ impl PublishProbe {
     }
 }
 
-async fn consume(consumer: StreamConsumer, seen: Arc<Seen>, stop: CancellationToken) {
+async fn consume(consumer: Arc<StreamConsumer>, seen: Arc<Seen>, stop: CancellationToken) {
     loop {
         let message = tokio::select! {
             () = stop.cancelled() => return,
