@@ -113,7 +113,8 @@ pub fn encode_value(metadata: &EventMetadata, event: &AnyEvent) -> Result<Value,
 /// Reads an event record decoded with its writer schema.
 ///
 /// The body goes straight from the Avro value into the domain type with apache-avro's serde
-/// deserializer (no JSON in between: this runs for every record every projector reads).
+/// deserializer. Projectors read records with [`crate::read_event`], which needs no value
+/// at all and falls back to this.
 ///
 /// # Errors
 /// When the value is not an event record this build knows.

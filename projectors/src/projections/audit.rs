@@ -79,7 +79,8 @@ fn event_body(event: &AnyEvent) -> Result<String, serde_json::Error> {
         AnyEvent::Invoice(e) => serde_json::to_string(e)?,
         AnyEvent::Subscription(e) => serde_json::to_string(e)?,
     };
-    let prefix = format!("{{{}:", serde_json::to_string(event.event_type())?);
+    // Event type names are plain identifiers: no escaping in the tag.
+    let prefix = format!("{{\"{}\":", event.event_type());
     Ok(
         match tagged
             .strip_prefix(&prefix)

@@ -139,9 +139,7 @@ fn is_apply_error(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Database(error) => {
             let code = error.code();
-            // undefined_table, invalid_schema_name
-            !(is_conflict_code(code.as_deref())
-                || matches!(code.as_deref(), Some("42P01" | "3F000")))
+            !(is_conflict_code(code.as_deref()) || is_generation_dropped_code(code.as_deref()))
         }
         sqlx::Error::Encode(_) => true,
         _ => false,
@@ -149,9 +147,14 @@ fn is_apply_error(error: &sqlx::Error) -> bool {
 }
 
 /// The generation's tables or schema are gone: a rebuild swapped another one in and dropped
-/// this one after its readers' transactions ended (undefined_table, invalid_schema_name).
+/// this one after its readers' transactions ended.
 pub(crate) fn is_generation_dropped(error: &ProjectorError) -> bool {
-    matches!(error, ProjectorError::Database(sqlx::Error::Database(error)) if matches!(error.code().as_deref(), Some("42P01" | "3F000")))
+    matches!(error, ProjectorError::Database(sqlx::Error::Database(error)) if is_generation_dropped_code(error.code().as_deref()))
+}
+
+/// undefined_table and invalid_schema_name: what a statement on a dropped generation gets.
+pub fn is_generation_dropped_code(code: Option<&str>) -> bool {
+    matches!(code, Some("42P01" | "3F000"))
 }
 
 fn is_conflict(error: &ProjectorError) -> bool {

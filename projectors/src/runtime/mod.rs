@@ -7,7 +7,7 @@ mod dead_letters;
 mod offsets;
 
 use batch::is_generation_dropped;
-pub use batch::{apply_batch, apply_record, BatchOutcome, Inbound};
+pub use batch::{apply_batch, apply_record, is_generation_dropped_code, BatchOutcome, Inbound};
 pub use consumer::{group_consumer, refresh, OffsetCache, ProjectionConsumer};
 pub use dead_letters::{forward_pending, DeadLetter};
 pub use offsets::{stored_offsets, PartitionKey};
@@ -89,10 +89,7 @@ pub async fn run_live(
             Err(error) if is_generation_dropped(&error) => return Ok(Stopped::Swapped),
             other => other?,
         };
-        match refresh(&known, &runtime.pool, generation).await {
-            Err(error) if is_generation_dropped(&error) => return Ok(Stopped::Swapped),
-            other => other?,
-        }
+        refresh(&known, &runtime.pool, generation).await?;
         for (key, offset) in &outcome.rewind {
             // Not ours any more after a rebalance: the new owner starts from the stored offset.
             if let Err(error) = consumer.seek(

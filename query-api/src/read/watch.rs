@@ -177,7 +177,7 @@ async fn applied_versions(
         // A rebuild swapped generations and dropped the one just looked up, between the two
         // statements: the next lookup finds the new one.
         Err(sqlx::Error::Database(error))
-            if matches!(error.code().as_deref(), Some("42P01" | "3F000")) =>
+            if projectors::runtime::is_generation_dropped_code(error.code().as_deref()) =>
         {
             versions_in_live(&mut conn, projection, &ids).await
         }
