@@ -2,7 +2,8 @@
 //! ones, park the ones that can never be published (and re-queue them for an operator).
 
 use serde_json::Value as Json;
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgExecutor, PgPool, Postgres};
 
 use crate::StoreError;
 
@@ -59,6 +60,18 @@ impl OutboxBatch {
         limit: i64,
         excluding: &[i64],
     ) -> Result<Vec<OutboxRow>, StoreError> {
+        Self::oldest_on(&self.pool, limit, excluding).await
+    }
+
+    /// [`Self::oldest`] on a given connection (the relay reads on its leadership session).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn oldest_on<'c>(
+        db: impl PgExecutor<'c>,
+        limit: i64,
+        excluding: &[i64],
+    ) -> Result<Vec<OutboxRow>, StoreError> {
         Ok(sqlx::query_as(
             // The batch comes from the outbox's primary key, then each event by the events'
             // primary key: a plan that stays fast without table statistics (a plain join
@@ -81,7 +94,7 @@ impl OutboxBatch {
         )
         .bind(limit)
         .bind(excluding)
-        .fetch_all(&self.pool)
+        .fetch_all(db)
         .await?)
     }
 
@@ -90,14 +103,34 @@ impl OutboxBatch {
     /// # Errors
     /// On database failure.
     pub async fn acknowledge(&self, ids: &[i64]) -> Result<(), StoreError> {
+        Self::acknowledge_on(&self.pool, ids).await
+    }
+
+    /// [`Self::acknowledge`] on a given connection (the relay's acknowledger keeps one).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn acknowledge_on<'c>(
+        db: impl PgExecutor<'c>,
+        ids: &[i64],
+    ) -> Result<(), StoreError> {
         if ids.is_empty() {
             return Ok(());
         }
         sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
             .bind(ids)
-            .execute(&self.pool)
+            .execute(db)
             .await?;
         Ok(())
+    }
+
+    /// A connection of the outbox's pool to keep for a stream of statements: sqlx 0.8 pings
+    /// every connection returned to its pool, a round trip per statement otherwise.
+    ///
+    /// # Errors
+    /// When no connection can be had.
+    pub async fn connection(&self) -> Result<PoolConnection<Postgres>, StoreError> {
+        Ok(self.pool.acquire().await?)
     }
 
     /// Moves a row that can never be published out of the outbox, with the reason; false when

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
-use sqlx::{PgPool, Postgres};
+use sqlx::{PgConnection, PgPool, Postgres};
 use tokio_util::sync::CancellationToken;
 
 use crate::MessagingError;
@@ -19,13 +19,11 @@ pub(super) struct Lock {
 }
 
 impl Lock {
-    /// Checks the lock's session is still alive; publishing without it could duplicate a
-    /// standby that has taken over.
-    pub(super) async fn confirm(&mut self) -> Result<(), MessagingError> {
-        sqlx::query("SELECT 1")
-            .execute(&mut *self.connection)
-            .await?;
-        Ok(())
+    /// The lock's own session. A statement that succeeds on it shows the session, and with it
+    /// the lock, is still alive: publishing without the lock could duplicate a standby that
+    /// has taken over, so the relay reads the outbox here.
+    pub(super) fn session(&mut self) -> &mut PgConnection {
+        &mut self.connection
     }
 }
 

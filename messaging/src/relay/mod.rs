@@ -231,11 +231,19 @@ impl OutboxRelay {
             if shutdown.is_cancelled() || failed.is_cancelled() {
                 return Ok(());
             }
-            lock.confirm().await.map_err(Sending::Leadership)?;
             let next = if in_flight.len() >= most_in_flight {
                 Next::WaitForAcknowledgements
             } else {
+                // The in-flight set is copied before the read (see `publish`'s notes).
+                let (sending, busy) = in_flight.copy();
+                // On the lock's session: a read that succeeds confirms the leadership, and a
+                // failing one is handled as its loss (the lock goes with a broken session).
+                let rows =
+                    OutboxBatch::oldest_on(lock.session(), self.settings.batch_size, &sending)
+                        .await
+                        .map_err(|error| Sending::Leadership(error.into()))?;
                 publish::send(
+                    publish::Read { rows, busy },
                     outbox,
                     producer,
                     &self.codec,

@@ -67,7 +67,7 @@ impl InFlight {
     }
 
     /// The ids in flight and the aggregates they belong to.
-    fn copy(&self) -> (Vec<i64>, HashSet<String>) {
+    pub(super) fn copy(&self) -> (Vec<i64>, HashSet<String>) {
         let rows = self.lock();
         (
             rows.ids.keys().copied().collect(),
@@ -131,9 +131,16 @@ pub(super) enum Next {
     WaitForCommitsOrAcknowledgements,
 }
 
-/// Reads the oldest rows that are not in flight and hands them to the producer in id order,
-/// passing each to the acknowledger.
+/// One read of the outbox: the oldest rows not in flight, and the aggregates that had a row
+/// in flight when it was read.
+pub(super) struct Read {
+    pub rows: Vec<store::OutboxRow>,
+    pub busy: HashSet<String>,
+}
+
+/// Hands the rows just read to the producer in id order, passing each to the acknowledger.
 pub(super) async fn send(
+    Read { rows, busy }: Read,
     outbox: &OutboxBatch,
     producer: &Producer,
     codec: &RegistryCodec,
@@ -141,8 +148,6 @@ pub(super) async fn send(
     in_flight: &InFlight,
     acknowledger: &mpsc::UnboundedSender<Sent>,
 ) -> Result<Next, MessagingError> {
-    let (sending, busy) = in_flight.copy();
-    let rows = outbox.oldest(settings.batch_size, &sending).await?;
     let mut held_back = false;
     // Aggregates whose event was parked during this read: their later rows wait with it.
     let mut parked = HashSet::new();
@@ -341,6 +346,10 @@ struct Settled {
     deleted_since_vacuum: usize,
     /// A vacuum running in the background, if any.
     vacuuming: Option<tokio::task::JoinHandle<()>>,
+    /// The connection the DELETEs run on, kept from one to the next (sqlx 0.8 pings every
+    /// connection returned to its pool); after a failure the acknowledger stops and takes no
+    /// further DELETE on it.
+    connection: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
     /// Aggregates with a failed record: their later records are not acknowledged either, so a
     /// retry re-publishes the aggregate's events in their order.
     failed_aggregates: HashSet<String>,
@@ -376,7 +385,15 @@ impl Settled {
         if self.acknowledged.is_empty() {
             return Ok(());
         }
-        outbox.acknowledge(&self.acknowledged).await?;
+        let connection = match &mut self.connection {
+            Some(connection) => connection,
+            empty => empty.insert(outbox.connection().await?),
+        };
+        if let Err(error) = OutboxBatch::acknowledge_on(&mut **connection, &self.acknowledged).await
+        {
+            self.connection = None;
+            return Err(error.into());
+        }
         {
             in_flight.remove(&self.acknowledged);
         }
