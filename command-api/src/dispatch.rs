@@ -8,7 +8,7 @@ use base64::Engine;
 use chrono::Utc;
 use domain::Aggregate;
 use serde::Serialize;
-use store::{CommandMetadata, Repository, StoreError};
+use store::{CommandMetadata, Repository, StoreError, Target};
 use utoipa::ToSchema;
 
 use crate::extract::{Commander, Preconditions};
@@ -28,8 +28,21 @@ pub(crate) struct CommandAccepted {
 /// How the answer is shaped: a create answers 201 with a Location.
 #[derive(Clone, Copy)]
 pub(crate) enum Outcome {
-    Created { collection: &'static str },
+    /// `target` says whether the id was just minted (nothing to load) or may exist.
+    Created {
+        collection: &'static str,
+        target: Target,
+    },
     Changed,
+}
+
+impl Outcome {
+    fn target(self) -> Target {
+        match self {
+            Self::Created { target, .. } => target,
+            Self::Changed => Target::Existing,
+        }
+    }
 }
 
 /// The token names the aggregate and version a read model must have reached.
@@ -45,7 +58,7 @@ fn answer(aggregate_type: &str, id: &str, version: u64, outcome: Outcome) -> Res
     };
     let etag = HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header");
     match outcome {
-        Outcome::Created { collection } => {
+        Outcome::Created { collection, .. } => {
             let location = HeaderValue::from_str(&format!("/v1/{collection}/{id}"))
                 .expect("ids are valid header text");
             (
@@ -122,7 +135,13 @@ pub(crate) async fn dispatch<A: Aggregate>(
             .map(|key| (key, request_hash.clone())),
     };
     match repository
-        .execute(id, command, preconditions.if_match, metadata)
+        .execute(
+            id,
+            outcome.target(),
+            command,
+            preconditions.if_match,
+            metadata,
+        )
         .await
     {
         Ok(committed) => {

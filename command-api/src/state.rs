@@ -10,7 +10,7 @@ use domain::task::Task;
 use messaging::{BrokerProbe, OutboxSignal};
 use platform::Authenticator;
 use sqlx::PgPool;
-use store::Repository;
+use store::{Repository, WarmConnections};
 
 /// Conversations grow long; a snapshot every this many events bounds their load time.
 const CONVERSATION_SNAPSHOT_EVERY: usize = 50;
@@ -31,15 +31,17 @@ pub struct AppState {
 
 impl AppState {
     pub(crate) fn new(pool: PgPool, auth: Arc<Authenticator>, probe: BrokerProbe) -> Self {
+        // One set of kept connections for every aggregate type's commands.
+        let connections = WarmConnections::half_of(pool.clone());
         Self {
-            agents: Arc::new(Repository::new(pool.clone())),
-            tasks: Arc::new(Repository::new(pool.clone())),
+            agents: Arc::new(Repository::new(&connections)),
+            tasks: Arc::new(Repository::new(&connections)),
             conversations: Arc::new(Repository::snapshotting(
-                pool.clone(),
+                &connections,
                 CONVERSATION_SNAPSHOT_EVERY,
             )),
-            invoices: Arc::new(Repository::new(pool.clone())),
-            subscriptions: Arc::new(Repository::new(pool.clone())),
+            invoices: Arc::new(Repository::new(&connections)),
+            subscriptions: Arc::new(Repository::new(&connections)),
             pool,
             auth,
             probe,

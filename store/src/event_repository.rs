@@ -81,7 +81,7 @@ async fn append<A: Aggregate>(
 
 /// As postgres-es maps them: a unique violation (another writer took the sequence, or the
 /// idempotency-key trigger refused a used key) is an optimistic-lock conflict.
-fn persistence(error: sqlx::Error) -> PersistenceError {
+pub(crate) fn persistence(error: sqlx::Error) -> PersistenceError {
     match &error {
         sqlx::Error::Database(database) if database.code().as_deref() == Some("23505") => {
             PersistenceError::OptimisticLockError
@@ -95,6 +95,56 @@ fn persistence(error: sqlx::Error) -> PersistenceError {
 
 fn unknown(error: serde_json::Error) -> PersistenceError {
     PersistenceError::UnknownError(Box::new(error))
+}
+
+/// Appends a command's events with their outbox rows, and the snapshot when one is due.
+pub(crate) async fn persist<A: Aggregate>(
+    db: &mut PgConnection,
+    events: &[SerializedEvent],
+    snapshot_update: Option<(String, Value, usize)>,
+) -> Result<(), PersistenceError> {
+    let Some((aggregate_id, snapshot, current_snapshot)) = snapshot_update else {
+        return append::<A>(db, events).await;
+    };
+    let last_sequence = events.last().map_or(0, |e| e.sequence) as i64;
+    let mut tx = sqlx::Connection::begin(&mut *db)
+        .await
+        .map_err(persistence)?;
+    append::<A>(&mut tx, events).await?;
+    // The snapshot as postgres-es writes it; a concurrent writer that moved it on first
+    // makes this update miss, which is a conflict (the transaction then rolls back).
+    let written = if current_snapshot == 1 {
+        sqlx::query(
+            "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(A::TYPE)
+        .bind(&aggregate_id)
+        .bind(last_sequence)
+        .bind(current_snapshot as i64)
+        .bind(&snapshot)
+        .execute(&mut *tx)
+        .await
+    } else {
+        sqlx::query(
+            "UPDATE snapshots SET last_sequence = $3, payload = $6, current_snapshot = $4
+             WHERE aggregate_type = $1 AND aggregate_id = $2 AND current_snapshot = $5",
+        )
+        .bind(A::TYPE)
+        .bind(&aggregate_id)
+        .bind(last_sequence)
+        .bind(current_snapshot as i64)
+        .bind(current_snapshot as i64 - 1)
+        .bind(&snapshot)
+        .execute(&mut *tx)
+        .await
+    }
+    .map_err(persistence)?;
+    if written.rows_affected() != 1 {
+        return Err(PersistenceError::OptimisticLockError);
+    }
+    tx.commit().await.map_err(persistence)?;
+    Ok(())
 }
 
 impl PersistedEventRepository for OutboxEventRepository {
@@ -127,47 +177,8 @@ impl PersistedEventRepository for OutboxEventRepository {
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        let Some((aggregate_id, snapshot, current_snapshot)) = snapshot_update else {
-            let mut db = self.pool.acquire().await.map_err(persistence)?;
-            return append::<A>(&mut db, events).await;
-        };
-        let last_sequence = events.last().map_or(0, |e| e.sequence) as i64;
-        let mut tx = self.pool.begin().await.map_err(persistence)?;
-        append::<A>(&mut tx, events).await?;
-        // The snapshot as postgres-es writes it; a concurrent writer that moved it on first
-        // makes this update miss, which is a conflict (the transaction then rolls back).
-        let written = if current_snapshot == 1 {
-            sqlx::query(
-                "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(A::TYPE)
-            .bind(&aggregate_id)
-            .bind(last_sequence)
-            .bind(current_snapshot as i64)
-            .bind(&snapshot)
-            .execute(&mut *tx)
-            .await
-        } else {
-            sqlx::query(
-                "UPDATE snapshots SET last_sequence = $3, payload = $6, current_snapshot = $4
-                 WHERE aggregate_type = $1 AND aggregate_id = $2 AND current_snapshot = $5",
-            )
-            .bind(A::TYPE)
-            .bind(&aggregate_id)
-            .bind(last_sequence)
-            .bind(current_snapshot as i64)
-            .bind(current_snapshot as i64 - 1)
-            .bind(&snapshot)
-            .execute(&mut *tx)
-            .await
-        }
-        .map_err(persistence)?;
-        if written.rows_affected() != 1 {
-            return Err(PersistenceError::OptimisticLockError);
-        }
-        tx.commit().await.map_err(persistence)?;
-        Ok(())
+        let mut db = self.pool.acquire().await.map_err(persistence)?;
+        persist::<A>(&mut db, events, snapshot_update).await
     }
 
     async fn stream_events<A: Aggregate>(

@@ -2,19 +2,22 @@
 //! (written with the events, in the same statement) and idempotency keys.
 
 mod aggregate;
+mod connections;
 mod database;
 mod error;
 mod event_repository;
 mod idempotency;
 mod metadata;
+mod on_connection;
 mod outbox;
 mod repository;
 
 pub use aggregate::{Es, Stored};
+pub use connections::{WarmConnection, WarmConnections};
 pub use database::{connect, create_database_if_missing, migrate};
 pub use error::StoreError;
 pub use event_repository::OutboxEventRepository;
 pub use idempotency::{find_idempotent, IdempotentAnswer};
 pub use metadata::CommandMetadata;
 pub use outbox::{OutboxBatch, OutboxRow, ParkedRow, OUTBOX_CHANNEL};
-pub use repository::{Committed, Repository};
+pub use repository::{Committed, Repository, Target};

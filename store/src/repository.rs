@@ -1,11 +1,12 @@
-//! Loading aggregates and appending their events through postgres-es.
+//! Loading aggregates and appending their events through cqrs-es's persisted event store.
 
-use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventStore};
 use cqrs_es::EventStore;
 use domain::Aggregate;
-use sqlx::PgPool;
 
+use crate::connections::WarmConnections;
 use crate::event_repository::OutboxEventRepository;
+use crate::on_connection::ConnectionEventRepository;
 use crate::{CommandMetadata, Es, StoreError, Stored};
 
 /// The result of an accepted command.
@@ -15,24 +16,49 @@ pub struct Committed {
     pub version: u64,
 }
 
+/// Where a command's aggregate comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A stored aggregate (or none yet): its stream is loaded first.
+    Existing,
+    /// An id this process just minted (a UUIDv7 for a create): it can have no events, so
+    /// nothing is loaded. Were it ever taken, the append's key would refuse it as a conflict.
+    Minted,
+}
+
 /// The event store of one aggregate type.
 pub struct Repository<A: Aggregate> {
+    connections: WarmConnections,
+    /// For loads outside a command, and the replays.
     store: PersistedEventStore<OutboxEventRepository, Es<A>>,
+    replays: OutboxEventRepository,
+    /// `Some(n)`: snapshotted every n events, for aggregates with long streams.
+    events_per_snapshot: Option<usize>,
 }
 
 impl<A: Aggregate> Repository<A> {
     /// Event-sourced: every load replays the whole stream.
-    pub fn new(pool: PgPool) -> Self {
-        Self {
-            store: PersistedEventStore::new_event_store(OutboxEventRepository::new(pool)),
-        }
+    pub fn new(connections: &WarmConnections) -> Self {
+        Self::with_snapshots(connections, None)
     }
 
     /// Snapshotted every `events_per_snapshot` events, for aggregates with long streams.
-    pub fn snapshotting(pool: PgPool, events_per_snapshot: usize) -> Self {
-        let repo = OutboxEventRepository::new(pool);
+    pub fn snapshotting(connections: &WarmConnections, events_per_snapshot: usize) -> Self {
+        Self::with_snapshots(connections, Some(events_per_snapshot))
+    }
+
+    fn with_snapshots(connections: &WarmConnections, events_per_snapshot: Option<usize>) -> Self {
+        let pool = connections.pool().clone();
+        let repo = OutboxEventRepository::new(pool.clone());
+        let store = match events_per_snapshot {
+            Some(every) => PersistedEventStore::new_snapshot_store(repo, every),
+            None => PersistedEventStore::new_event_store(repo),
+        };
         Self {
-            store: PersistedEventStore::new_snapshot_store(repo, events_per_snapshot),
+            connections: connections.clone(),
+            store,
+            replays: OutboxEventRepository::new(pool),
+            events_per_snapshot,
         }
     }
 
@@ -46,7 +72,8 @@ impl<A: Aggregate> Repository<A> {
     }
 
     /// Decides the command on the current state and appends the events, with their outbox
-    /// rows and idempotency key, in one transaction.
+    /// rows and idempotency key, in one transaction. The load and the append run on one
+    /// connection, kept for the next command when both went through.
     ///
     /// # Errors
     /// A rejection, a version mismatch (`expected_version`), a conflict with a concurrent
@@ -55,24 +82,52 @@ impl<A: Aggregate> Repository<A> {
     pub async fn execute(
         &self,
         id: &str,
+        target: Target,
         command: A::Command,
         expected_version: Option<u64>,
         metadata: CommandMetadata,
     ) -> Result<Committed, StoreError> {
-        let context = self.store.load_aggregate(id).await?;
+        let mut connection = self.connections.acquire().await?;
+        let repo = ConnectionEventRepository::new(&mut connection, &self.replays);
+        let store = match self.events_per_snapshot {
+            Some(every) => PersistedEventStore::new_snapshot_store(repo, every),
+            None => PersistedEventStore::new_event_store(repo),
+        };
+        let context: EventStoreAggregateContext<Es<A>> = match target {
+            Target::Existing => store.load_aggregate(id).await?,
+            Target::Minted => EventStoreAggregateContext {
+                aggregate_id: id.to_owned(),
+                aggregate: Es::default(),
+                current_sequence: 0,
+                current_snapshot: None,
+            },
+        };
         let current = context.current_sequence as u64;
-        if let Some(expected) = expected_version.filter(|expected| *expected != current) {
-            return Err(StoreError::VersionMismatch { expected, current });
-        }
-        // Decide on an unmodified state: postgres-es's snapshot store applies the new events
-        // to the loaded state itself when it writes a snapshot, so the state must not have
-        // seen them yet (cqrs-es's own `EventSink` would apply them twice).
-        let events = context.aggregate.0.execute(&metadata.tenant, command)?;
+        let decided = match expected_version.filter(|expected| *expected != current) {
+            Some(expected) => Err(StoreError::VersionMismatch { expected, current }),
+            // Decide on an unmodified state: the snapshot store applies the new events to the
+            // loaded state itself when it writes a snapshot, so the state must not have seen
+            // them yet (cqrs-es's own `EventSink` would apply them twice).
+            None => context
+                .aggregate
+                .0
+                .execute(&metadata.tenant, command)
+                .map_err(StoreError::from),
+        };
+        let events = match decided {
+            Ok(events) => events,
+            Err(refused) => {
+                // Only the load ran, and it went through: the connection is as good as new.
+                drop(store);
+                connection.finish();
+                return Err(refused);
+            }
+        };
         let count = events.len() as u64;
         let stored = events.into_iter().map(Stored).collect();
-        self.store
-            .commit(stored, context, metadata.into_map())
-            .await?;
+        store.commit(stored, context, metadata.into_map()).await?;
+        drop(store);
+        connection.finish();
         Ok(Committed {
             version: current + count,
         })

@@ -5,7 +5,7 @@ use chrono::Utc;
 use domain::task::{Task, TaskCommand};
 use domain::{DomainError, TenantId};
 use sqlx::PgPool;
-use store::{CommandMetadata, OutboxBatch, Repository, StoreError};
+use store::{CommandMetadata, OutboxBatch, Repository, StoreError, Target, WarmConnections};
 use uuid::Uuid;
 
 async fn fresh_database() -> PgPool {
@@ -41,15 +41,16 @@ fn create(title: &str) -> TaskCommand {
 #[tokio::test]
 async fn events_and_outbox_rows_commit_together_in_order() {
     let pool = fresh_database().await;
-    let tasks = Repository::<Task>::new(pool.clone());
+    let tasks = Repository::<Task>::new(&WarmConnections::new(pool.clone(), 2));
     let id = Uuid::now_v7().to_string();
     let first = tasks
-        .execute(&id, create("a"), None, metadata(None))
+        .execute(&id, Target::Existing, create("a"), None, metadata(None))
         .await
         .unwrap();
     let second = tasks
         .execute(
             &id,
+            Target::Existing,
             TaskCommand::CancelTask { reason: None },
             Some(1),
             metadata(None),
@@ -94,10 +95,16 @@ async fn events_and_outbox_rows_commit_together_in_order() {
 #[tokio::test]
 async fn a_rejected_command_writes_nothing() {
     let pool = fresh_database().await;
-    let tasks = Repository::<Task>::new(pool.clone());
+    let tasks = Repository::<Task>::new(&WarmConnections::new(pool.clone(), 2));
     let id = Uuid::now_v7().to_string();
     let result = tasks
-        .execute(&id, TaskCommand::StartTask, None, metadata(Some("k0")))
+        .execute(
+            &id,
+            Target::Existing,
+            TaskCommand::StartTask,
+            None,
+            metadata(Some("k0")),
+        )
         .await;
     assert!(matches!(
         result,
@@ -114,15 +121,16 @@ async fn a_rejected_command_writes_nothing() {
 #[tokio::test]
 async fn a_stale_expected_version_is_a_mismatch() {
     let pool = fresh_database().await;
-    let tasks = Repository::<Task>::new(pool);
+    let tasks = Repository::<Task>::new(&WarmConnections::new(pool, 2));
     let id = Uuid::now_v7().to_string();
     tasks
-        .execute(&id, create("a"), None, metadata(None))
+        .execute(&id, Target::Existing, create("a"), None, metadata(None))
         .await
         .unwrap();
     let stale = tasks
         .execute(
             &id,
+            Target::Existing,
             TaskCommand::CancelTask { reason: None },
             Some(0),
             metadata(None),
@@ -140,18 +148,30 @@ async fn a_stale_expected_version_is_a_mismatch() {
 #[tokio::test]
 async fn an_idempotency_key_is_claimed_once_with_the_events() {
     let pool = fresh_database().await;
-    let tasks = Repository::<Task>::new(pool.clone());
+    let tasks = Repository::<Task>::new(&WarmConnections::new(pool.clone(), 2));
     let tenant = TenantId::parse("acme").unwrap();
     let first_id = Uuid::now_v7().to_string();
     tasks
-        .execute(&first_id, create("a"), None, metadata(Some("key-1")))
+        .execute(
+            &first_id,
+            Target::Existing,
+            create("a"),
+            None,
+            metadata(Some("key-1")),
+        )
         .await
         .unwrap();
 
     // The same key on another new aggregate: the whole append is refused.
     let second_id = Uuid::now_v7().to_string();
     let again = tasks
-        .execute(&second_id, create("a"), None, metadata(Some("key-1")))
+        .execute(
+            &second_id,
+            Target::Existing,
+            create("a"),
+            None,
+            metadata(Some("key-1")),
+        )
         .await;
     assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
     assert_eq!(
@@ -184,10 +204,13 @@ async fn an_idempotency_key_is_claimed_once_with_the_events() {
 #[tokio::test]
 async fn concurrent_writes_to_one_aggregate_conflict_instead_of_interleaving() {
     let pool = fresh_database().await;
-    let tasks = std::sync::Arc::new(Repository::<Task>::new(pool.clone()));
+    let tasks = std::sync::Arc::new(Repository::<Task>::new(&WarmConnections::new(
+        pool.clone(),
+        2,
+    )));
     let id = Uuid::now_v7().to_string();
     tasks
-        .execute(&id, create("a"), None, metadata(None))
+        .execute(&id, Target::Existing, create("a"), None, metadata(None))
         .await
         .unwrap();
     let attempts = (0..8).map(|_| {
@@ -197,6 +220,7 @@ async fn concurrent_writes_to_one_aggregate_conflict_instead_of_interleaving() {
             tasks
                 .execute(
                     &id,
+                    Target::Existing,
                     TaskCommand::CancelTask { reason: None },
                     None,
                     metadata(None),
@@ -233,7 +257,8 @@ async fn long_conversations_load_from_snapshots_with_the_right_state() {
     use domain::AgentId;
 
     let pool = fresh_database().await;
-    let conversations = Repository::<Conversation>::snapshotting(pool.clone(), 10);
+    let conversations =
+        Repository::<Conversation>::snapshotting(&WarmConnections::new(pool.clone(), 2), 10);
     let id = Uuid::now_v7().to_string();
     let agent = AgentSnapshot {
         agent_id: AgentId::from_uuid(Uuid::now_v7()).unwrap(),
@@ -246,7 +271,7 @@ async fn long_conversations_load_from_snapshots_with_the_right_state() {
         customer_ref: "c".into(),
     };
     conversations
-        .execute(&id, start, None, metadata(None))
+        .execute(&id, Target::Existing, start, None, metadata(None))
         .await
         .unwrap();
     for n in 0..45 {
@@ -257,7 +282,7 @@ async fn long_conversations_load_from_snapshots_with_the_right_state() {
             ConversationCommand::SendReply { text, usage: None }
         };
         conversations
-            .execute(&id, command, None, metadata(None))
+            .execute(&id, Target::Existing, command, None, metadata(None))
             .await
             .unwrap();
     }
@@ -274,6 +299,7 @@ async fn long_conversations_load_from_snapshots_with_the_right_state() {
     let next = conversations
         .execute(
             &id,
+            Target::Existing,
             ConversationCommand::ReceiveMessage {
                 text: "again".into(),
             },
@@ -291,4 +317,77 @@ async fn long_conversations_load_from_snapshots_with_the_right_state() {
     .await
     .unwrap();
     assert_eq!(numbered["MessageReceived"]["message_number"], 46);
+}
+
+#[tokio::test]
+async fn a_minted_id_is_created_without_a_load_and_an_existing_one_conflicts() {
+    let pool = fresh_database().await;
+    let tasks = Repository::<Task>::new(&WarmConnections::new(pool.clone(), 2));
+    let id = Uuid::now_v7().to_string();
+    let created = tasks
+        .execute(&id, Target::Minted, create("a"), None, metadata(None))
+        .await
+        .unwrap();
+    assert_eq!(created.version, 1);
+    let (_task, version) = tasks.load(&id).await.unwrap();
+    assert_eq!(version, 1);
+
+    // Were a "minted" id ever taken, the stored stream wins: the append conflicts and
+    // nothing more is written.
+    let again = tasks
+        .execute(&id, Target::Minted, create("b"), None, metadata(None))
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = $1")
+        .bind(&id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+}
+
+#[tokio::test]
+async fn connections_are_kept_only_after_work_that_went_through() {
+    let pool = fresh_database().await;
+    let connections = WarmConnections::new(pool.clone(), 2);
+    let tasks = Repository::<Task>::new(&connections);
+    let id = Uuid::now_v7().to_string();
+    tasks
+        .execute(&id, Target::Minted, create("a"), None, metadata(None))
+        .await
+        .unwrap();
+    assert_eq!(
+        connections.kept(),
+        1,
+        "an accepted command keeps its connection"
+    );
+
+    // A refused command (the domain says no after a clean load) keeps it too.
+    let refused = tasks
+        .execute(&id, Target::Existing, create("again"), None, metadata(None))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Rejected(_))),
+        "{refused:?}"
+    );
+    assert_eq!(connections.kept(), 1);
+
+    // A failed append (the minted id was taken) hands it back to the pool instead.
+    let conflict = tasks
+        .execute(&id, Target::Minted, create("b"), None, metadata(None))
+        .await;
+    assert!(
+        matches!(conflict, Err(StoreError::Conflict)),
+        "{conflict:?}"
+    );
+    assert_eq!(connections.kept(), 0);
+
+    // Never more than `keep` are held back from the pool.
+    let held: Vec<_> = futures::future::join_all((0..3).map(|_| connections.acquire()))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    held.into_iter().for_each(store::WarmConnection::finish);
+    assert_eq!(connections.kept(), 2);
 }

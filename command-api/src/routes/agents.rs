@@ -9,6 +9,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{path_id, NoBody};
+use store::Target;
+
 use crate::dispatch::{dispatch, CommandRequest, Outcome};
 use crate::extract::{CommandBody, Commander, Preconditions};
 use crate::{ApiError, AppState};
@@ -98,6 +100,7 @@ pub(crate) async fn create(
     let id = Uuid::now_v7().to_string();
     let outcome = Outcome::Created {
         collection: "agents",
+        target: Target::Minted,
     };
     dispatch(&state, &state.agents, request, &id, command, outcome).await
 }

@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 use super::path_id;
 use super::tasks::agent_snapshot;
+use store::Target;
+
 use crate::dispatch::{dispatch, CommandRequest, Outcome};
 use crate::extract::{CommandBody, Commander, Preconditions};
 use crate::{ApiError, AppState};
@@ -102,6 +104,7 @@ pub(crate) async fn start(
     let id = Uuid::now_v7().to_string();
     let outcome = Outcome::Created {
         collection: "conversations",
+        target: Target::Minted,
     };
     dispatch(&state, &state.conversations, request, &id, command, outcome).await
 }

@@ -10,6 +10,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::path_id;
+use store::Target;
+
 use crate::dispatch::{dispatch, CommandRequest, Outcome};
 use crate::extract::{CommandBody, Commander, Preconditions};
 use crate::{ApiError, AppState};
@@ -114,6 +116,7 @@ pub(crate) async fn issue(
         command,
         Outcome::Created {
             collection: "invoices",
+            target: Target::Minted,
         },
     )
     .await

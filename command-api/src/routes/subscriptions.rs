@@ -9,6 +9,8 @@ use utoipa::ToSchema;
 
 use super::path_id;
 use super::tasks::agent_snapshot;
+use store::Target;
+
 use crate::dispatch::{dispatch, CommandRequest, Outcome};
 use crate::extract::{CommandBody, Commander, Preconditions};
 use crate::{ApiError, AppState};
@@ -59,6 +61,7 @@ pub(crate) async fn activate(
         command,
         Outcome::Created {
             collection: "subscriptions",
+            target: Target::Existing,
         },
     )
     .await

@@ -10,6 +10,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{path_id, NoBody};
+use store::Target;
+
 use crate::dispatch::{dispatch, CommandRequest, Outcome};
 use crate::extract::{CommandBody, Commander, Preconditions};
 use crate::{ApiError, AppState};
@@ -117,6 +119,7 @@ pub(crate) async fn create(
         command,
         Outcome::Created {
             collection: "tasks",
+            target: Target::Minted,
         },
     )
     .await

@@ -1,0 +1,162 @@
+//! Pool connections kept out of the pool between commands, so that handing one back costs no
+//! round trip.
+//!
+//! sqlx 0.8 pings every connection returned to its pool (to flush whatever a cancelled
+//! statement may have left behind): one more round trip to PostgreSQL per use. On the command
+//! path that was a ping per load and another per append — in a profile of `bench commands`,
+//! 11.5 % of the command-api process's CPU in `return_to_pool` alone, plus PostgreSQL's side
+//! of every ping. A connection whose work finished normally has nothing to flush, so it is
+//! kept here for the next command instead; one dropped mid-statement (a cancelled request, a
+//! failed statement) is returned to the pool as before, and the pool's ping repairs or
+//! replaces it. Kept connections still count against the pool's size: at most `keep` of them
+//! are kept, the rest go back, so the pool's other users always have the remainder.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, PgConnection, PgPool, Postgres};
+
+use crate::StoreError;
+
+/// A connection unused for this long is pinged before it is handed out (a server restart or
+/// an idle timeout shows up there), as the pool does (`store::connect`).
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// A kept connection unused for this long goes back to the pool, for its other users.
+const RETURN_AFTER_IDLE: Duration = Duration::from_secs(5);
+
+/// The pool, and the connections kept out of it between uses.
+#[derive(Clone)]
+pub struct WarmConnections {
+    pool: PgPool,
+    kept: Arc<Mutex<Vec<Kept>>>,
+    keep: usize,
+}
+
+struct Kept {
+    connection: PoolConnection<Postgres>,
+    since: Instant,
+}
+
+impl WarmConnections {
+    /// Keeps at most `keep` connections of `pool` between uses.
+    pub fn new(pool: PgPool, keep: usize) -> Self {
+        Self {
+            pool,
+            kept: Arc::new(Mutex::new(Vec::with_capacity(keep))),
+            keep,
+        }
+    }
+
+    /// Keeps up to half of the pool's connections.
+    pub fn half_of(pool: PgPool) -> Self {
+        let keep = (pool.options().get_max_connections() / 2).max(1) as usize;
+        Self::new(pool, keep)
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The most recently used kept connection, else one from the pool.
+    ///
+    /// # Errors
+    /// When the pool has none to give in time.
+    pub async fn acquire(&self) -> Result<WarmConnection, StoreError> {
+        while let Some(Kept {
+            mut connection,
+            since,
+        }) = self.take_newest()
+        {
+            if since.elapsed() < PING_AFTER_IDLE {
+                return Ok(self.lend(connection));
+            }
+            match connection.ping().await {
+                Ok(()) => return Ok(self.lend(connection)),
+                Err(error) => {
+                    tracing::info!(%error, "kept connection failed its ping; closing it");
+                    connection.close_on_drop();
+                }
+            }
+        }
+        Ok(self.lend(self.pool.acquire().await?))
+    }
+
+    fn lend(&self, connection: PoolConnection<Postgres>) -> WarmConnection {
+        WarmConnection {
+            connection: Some(connection),
+            home: self.clone(),
+        }
+    }
+
+    fn take_newest(&self) -> Option<Kept> {
+        self.lock().pop()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Kept>> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Keeps a connection whose work finished normally; returns the ones kept too long, and
+    /// any beyond `keep`, to the pool (dropped outside the lock: sqlx then pings them).
+    fn keep_or_return(&self, connection: PoolConnection<Postgres>) {
+        let now = Instant::now();
+        let returned: Vec<Kept> = {
+            let mut kept = self.lock();
+            kept.push(Kept {
+                connection,
+                since: now,
+            });
+            // Oldest first: the stale ones are at the front.
+            let stale = kept
+                .iter()
+                .take_while(|k| now.duration_since(k.since) >= RETURN_AFTER_IDLE)
+                .count();
+            let excess = kept.len().saturating_sub(self.keep).max(stale);
+            kept.drain(..excess).collect()
+        };
+        drop(returned);
+    }
+
+    /// How many connections are kept right now.
+    pub fn kept(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// A connection lent by [`WarmConnections`]. [`WarmConnection::finish`] keeps it for the next
+/// use; dropped without it (an error, a cancelled future), it goes back to the pool, whose
+/// ping flushes or replaces it.
+pub struct WarmConnection {
+    connection: Option<PoolConnection<Postgres>>,
+    home: WarmConnections,
+}
+
+impl WarmConnection {
+    /// The work on this connection finished normally (no statement failed or was cut short),
+    /// so it can serve the next use as it is.
+    pub fn finish(mut self) {
+        if let Some(connection) = self.connection.take() {
+            self.home.keep_or_return(connection);
+        }
+    }
+}
+
+impl std::ops::Deref for WarmConnection {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        self.connection
+            .as_deref()
+            .expect("a lent connection is present until finished")
+    }
+}
+
+impl std::ops::DerefMut for WarmConnection {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        self.connection
+            .as_deref_mut()
+            .expect("a lent connection is present until finished")
+    }
+}
