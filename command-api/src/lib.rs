@@ -106,6 +106,8 @@ impl App {
             tracing::warn!("background tasks did not stop in time; aborting them");
             tasks.abort_all();
         }
+        // Connections kept between commands are out of the pool, which waits for them.
+        self.state.connections.close();
         self.state.pool.close().await;
         Ok(())
     }

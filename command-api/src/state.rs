@@ -27,6 +27,8 @@ pub struct AppState {
     pub(crate) conversations: Arc<Repository<Conversation>>,
     pub(crate) invoices: Arc<Repository<Invoice>>,
     pub(crate) subscriptions: Arc<Repository<Subscription>>,
+    /// Connections kept between commands (closed before the pool at shutdown).
+    pub(crate) connections: WarmConnections,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             )),
             invoices: Arc::new(Repository::new(&connections)),
             subscriptions: Arc::new(Repository::new(&connections)),
+            connections,
             pool,
             auth,
             probe,

@@ -11,6 +11,7 @@
 //! replaces it. Kept connections still count against the pool's size: at most `keep` of them
 //! are kept, the rest go back, so the pool's other users always have the remainder.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,8 @@ pub struct WarmConnections {
     pool: PgPool,
     kept: Arc<Mutex<Vec<Kept>>>,
     keep: usize,
+    /// Set by [`WarmConnections::close`]: nothing is kept any more.
+    closed: Arc<AtomicBool>,
 }
 
 struct Kept {
@@ -46,6 +49,7 @@ impl WarmConnections {
             pool,
             kept: Arc::new(Mutex::new(Vec::with_capacity(keep))),
             keep,
+            closed: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -113,9 +117,22 @@ impl WarmConnections {
                 .iter()
                 .take_while(|k| now.duration_since(k.since) >= RETURN_AFTER_IDLE)
                 .count();
-            let excess = kept.len().saturating_sub(self.keep).max(stale);
+            let keep = if self.closed.load(Ordering::Acquire) {
+                0
+            } else {
+                self.keep
+            };
+            let excess = kept.len().saturating_sub(keep).max(stale);
             kept.drain(..excess).collect()
         };
+        drop(returned);
+    }
+
+    /// Returns every kept connection to the pool and keeps none from now on. Call it before
+    /// closing the pool: `PgPool::close` waits for every connection out of it, kept ones too.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        let returned: Vec<Kept> = self.lock().drain(..).collect();
         drop(returned);
     }
 

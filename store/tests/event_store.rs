@@ -391,3 +391,19 @@ async fn connections_are_kept_only_after_work_that_went_through() {
     held.into_iter().for_each(store::WarmConnection::finish);
     assert_eq!(connections.kept(), 2);
 }
+
+#[tokio::test]
+async fn the_pool_closes_once_the_kept_connections_are_returned() {
+    let pool = fresh_database().await;
+    let connections = WarmConnections::new(pool.clone(), 2);
+    connections.acquire().await.unwrap().finish();
+    assert_eq!(connections.kept(), 1);
+    connections.close();
+    assert_eq!(connections.kept(), 0);
+    // Closed: a connection finished afterwards goes straight back.
+    connections.acquire().await.unwrap().finish();
+    assert_eq!(connections.kept(), 0);
+    tokio::time::timeout(std::time::Duration::from_secs(5), pool.close())
+        .await
+        .expect("the pool closes: no connection is held out of it");
+}
