@@ -302,7 +302,8 @@ async fn consume(
     };
     let messages = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
     let inbound: Vec<Inbound<'_>> = messages.iter().map(Inbound::from_message).collect();
-    let outcome = apply_batch(runtime, generation, &inbound, limits, false).await?;
+    let mut db = runtime.pool.acquire().await?;
+    let outcome = apply_batch(runtime, &mut db, generation, &inbound, limits, false).await?;
     runtime.metrics.record(generation.projection, &outcome);
     for (key, offset) in &outcome.rewind {
         consumer.seek(

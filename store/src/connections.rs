@@ -9,7 +9,8 @@
 //! kept here for the next command instead; one dropped mid-statement (a cancelled request, a
 //! failed statement) is returned to the pool as before, and the pool's ping repairs or
 //! replaces it. Kept connections still count against the pool's size: at most `keep` of them
-//! are kept, the rest go back, so the pool's other users always have the remainder.
+//! are kept, and one is kept only while the pool can still serve its other users (it has an
+//! idle connection or room to open one); otherwise it goes back to them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -105,6 +106,14 @@ impl WarmConnections {
     /// Keeps a connection whose work finished normally; returns the ones kept too long, and
     /// any beyond `keep`, to the pool (dropped outside the lock: sqlx then pings them).
     fn keep_or_return(&self, connection: PoolConnection<Postgres>) {
+        // Every other connection out of the pool (a relay's lock session, a listener, another
+        // request): someone may be waiting for this one.
+        let pool_has_room = self.pool.num_idle() > 0
+            || self.pool.size() < self.pool.options().get_max_connections();
+        if !pool_has_room {
+            drop(connection);
+            return;
+        }
         let now = Instant::now();
         let returned: Vec<Kept> = {
             let mut kept = self.lock();

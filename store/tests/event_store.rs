@@ -407,3 +407,25 @@ async fn the_pool_closes_once_the_kept_connections_are_returned() {
         .await
         .expect("the pool closes: no connection is held out of it");
 }
+
+#[tokio::test]
+async fn a_connection_is_not_kept_when_the_pool_has_nothing_left_for_others() {
+    let pool = fresh_database().await; // 5 connections
+    let connections = WarmConnections::new(pool.clone(), 5);
+    let mut lent = Vec::new();
+    for _ in 0..5 {
+        lent.push(connections.acquire().await.unwrap());
+    }
+    // All five are out: a pool user could be waiting, so the first one finished goes back.
+    lent.pop().unwrap().finish();
+    assert_eq!(connections.kept(), 0);
+    let other_user = tokio::time::timeout(std::time::Duration::from_secs(2), pool.acquire())
+        .await
+        .expect("the pool's other users are served")
+        .unwrap();
+    drop(other_user);
+    // With an idle connection in the pool again, the next one finished is kept.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    lent.pop().unwrap().finish();
+    assert_eq!(connections.kept(), 1);
+}

@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable as _};
+use backon::{BackoffBuilder as _, ExponentialBuilder};
 
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use schemas::{AnyEvent, EventMetadata};
@@ -87,6 +87,7 @@ pub struct BatchOutcome {
 /// On database failure (nothing of the batch is then committed).
 pub async fn apply_batch(
     runtime: &Runtime,
+    db: &mut PgConnection,
     generation: Generation,
     batch: &[Inbound<'_>],
     until: Option<&HashMap<PartitionKey, i64>>,
@@ -106,29 +107,33 @@ pub async fn apply_batch(
             other => decoded.push(other.map_err(|e| e.to_string())),
         }
     }
-    let attempt = || async {
-        match apply_decoded(runtime, generation, &batch, &decoded, false, live).await {
-            Err(ProjectorError::Database(error)) if is_apply_error(&error) => {
-                // Some record broke a constraint: isolate records so only the culprit is dead-lettered.
-                apply_decoded(runtime, generation, &batch, &decoded, true, live).await
-            }
-            other => other,
-        }
-    };
     // Batches of different partitions can share a row (a usage day gets messages and tasks),
     // so two of them may deadlock: that is the moment's fault, not a record's, and the whole
     // batch is tried again (nothing of the losing attempt was committed).
-    attempt
-        .retry(
-            ExponentialBuilder::default()
-                .with_min_delay(Duration::from_millis(10))
-                .with_max_times(5),
-        )
-        .when(is_conflict)
-        .notify(|error, after| {
-            tracing::warn!(projection = %generation.projection, %error, ?after, "batch conflicted with another transaction; trying it again");
-        })
-        .await
+    let mut delays = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(10))
+        .with_max_times(5)
+        .build();
+    loop {
+        let attempt = match apply_decoded(&mut *db, generation, &batch, &decoded, false, live).await
+        {
+            Err(ProjectorError::Database(error)) if is_apply_error(&error) => {
+                // Some record broke a constraint: isolate records so only the culprit is dead-lettered.
+                apply_decoded(&mut *db, generation, &batch, &decoded, true, live).await
+            }
+            other => other,
+        };
+        match attempt {
+            Err(error) if is_conflict(&error) => {
+                let Some(after) = delays.next() else {
+                    return Err(error);
+                };
+                tracing::warn!(projection = %generation.projection, %error, ?after, "batch conflicted with another transaction; trying it again");
+                tokio::time::sleep(after).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// A change the database refused because of the record (a constraint, an encoding), as
@@ -169,14 +174,14 @@ fn is_conflict_code(code: Option<&str>) -> bool {
 type Decoded = Result<(EventMetadata, AnyEvent), String>;
 
 async fn apply_decoded(
-    runtime: &Runtime,
+    db: &mut PgConnection,
     generation: Generation,
     batch: &[&Inbound<'_>],
     decoded: &[Decoded],
     isolate: bool,
     live: bool,
 ) -> Result<BatchOutcome, ProjectorError> {
-    let mut tx = runtime.pool.begin().await?;
+    let mut tx = sqlx::Connection::begin(db).await?;
     generation.enter(&mut tx).await?;
     let partitions: Vec<PartitionKey> = batch
         .iter()

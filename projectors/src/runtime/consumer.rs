@@ -5,7 +5,7 @@ pub use messaging::consumer::OffsetCache;
 use messaging::consumer::SeekToStoredOffsets;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::ClientConfig;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 
 use super::offsets::stored_offsets;
 use super::Runtime;
@@ -20,10 +20,10 @@ pub type ProjectionConsumer = StreamConsumer<SeekToStoredOffsets>;
 /// On database failure.
 pub async fn refresh(
     cache: &OffsetCache,
-    pool: &PgPool,
+    db: &mut PgConnection,
     generation: Generation,
 ) -> Result<(), ProjectorError> {
-    cache.replace(stored_offsets(pool, generation).await?);
+    cache.replace(stored_offsets(db, generation).await?);
     Ok(())
 }
 

@@ -20,7 +20,7 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
 use schemas::RegistryCodec;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
@@ -59,7 +59,7 @@ pub async fn run_live(
     shutdown: &CancellationToken,
 ) -> Result<Stopped, ProjectorError> {
     let known = OffsetCache::default();
-    refresh(&known, &runtime.pool, generation).await?;
+    refresh(&known, &mut *runtime.pool.acquire().await?, generation).await?;
     let consumer = group_consumer(runtime, generation, known.clone())?;
     forward_pending(runtime, generation.projection).await?;
     let mut batches = consumer.stream().ready_chunks(MAX_BATCH);
@@ -74,22 +74,27 @@ pub async fn run_live(
         let Some(chunk) = chunk else {
             return Ok(Stopped::Shutdown);
         };
-        if live_number(&runtime.pool, generation).await? != generation.number {
+        // One connection for the whole round (a dozen statements): sqlx 0.8 pings every
+        // connection returned to its pool, so one per statement cost a round trip each. Not
+        // held between rounds, so the runners of a small pool take turns instead of starving.
+        let mut session = runtime.pool.acquire().await?;
+        if live_number(&mut session, generation).await? != generation.number {
             return Ok(Stopped::Swapped);
         }
         let messages = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
         let inbound: Vec<Inbound<'_>> = messages.iter().map(Inbound::from_message).collect();
         if inbound.is_empty() {
-            refresh(&known, &runtime.pool, generation).await?;
+            refresh(&known, &mut session, generation).await?;
             continue;
         }
         // Between the check above and the batch, a rebuild may swap and drop this generation:
         // nothing of the batch was committed, and the new generation applies it from its offsets.
-        let outcome = match apply_batch(runtime, generation, &inbound, None, true).await {
-            Err(error) if is_generation_dropped(&error) => return Ok(Stopped::Swapped),
-            other => other?,
-        };
-        refresh(&known, &runtime.pool, generation).await?;
+        let outcome =
+            match apply_batch(runtime, &mut session, generation, &inbound, None, true).await {
+                Err(error) if is_generation_dropped(&error) => return Ok(Stopped::Swapped),
+                other => other?,
+            };
+        refresh(&known, &mut session, generation).await?;
         for (key, offset) in &outcome.rewind {
             // Not ours any more after a rebalance: the new owner starts from the stored offset.
             if let Err(error) = consumer.seek(
@@ -125,11 +130,11 @@ fn commit_hint(
     Ok(())
 }
 
-async fn live_number(pool: &PgPool, generation: Generation) -> Result<i32, ProjectorError> {
+async fn live_number(db: &mut PgConnection, generation: Generation) -> Result<i32, ProjectorError> {
     Ok(sqlx::query_scalar(
         "SELECT live_generation FROM public.projection_generations WHERE projection = $1",
     )
     .bind(generation.projection.as_str())
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?)
 }
