@@ -62,6 +62,21 @@ impl AnyEvent {
         })
     }
 
+    /// [`AnyEvent::from_stored`] from the stored JSON text, without a `Value` in between.
+    ///
+    /// # Errors
+    /// When the aggregate type is unknown or the payload does not match it.
+    pub fn from_stored_text(aggregate_type: &str, payload: &str) -> Result<Self, SchemaError> {
+        Ok(match aggregate_type {
+            "agent" => Self::Agent(serde_json::from_str(payload)?),
+            "task" => Self::Task(serde_json::from_str(payload)?),
+            "conversation" => Self::Conversation(serde_json::from_str(payload)?),
+            "invoice" => Self::Invoice(serde_json::from_str(payload)?),
+            "subscription" => Self::Subscription(serde_json::from_str(payload)?),
+            other => return Err(SchemaError::UnknownAggregateType(other.to_owned())),
+        })
+    }
+
     /// The externally tagged serde JSON `{"EventType": {...}}`, split into tag and body.
     fn tagged_body(&self) -> Result<Json, SchemaError> {
         let tagged = match self {

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::writer::datum::GenericDatumWriter;
 use apache_avro::Schema;
 use schema_registry_converter::async_impl::avro::{AvroDecoder, AvroEncoder};
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
@@ -11,7 +12,9 @@ use schema_registry_converter::schema_registry_common::{
     SchemaType, SubjectNameStrategy, SuppliedSchema,
 };
 
-use crate::{encode_value, read_event, AnyEvent, EventMetadata, SchemaError, EVENT_SCHEMAS};
+use crate::{
+    encode_value, event_schema, read_event, AnyEvent, EventMetadata, SchemaError, EVENT_SCHEMAS,
+};
 
 /// Registry-backed codec; schema ids are cached after the first use of each subject.
 pub struct RegistryCodec {
@@ -19,6 +22,13 @@ pub struct RegistryCodec {
     decoder: AvroDecoder,
     strategies: HashMap<&'static str, SubjectNameStrategy>,
     readers: RwLock<HashMap<u32, Arc<GenericDatumReader<'static>>>>,
+    writers: RwLock<HashMap<&'static str, Arc<Writer>>>,
+}
+
+/// An event type's registered schema id and a writer of its bundled schema.
+struct Writer {
+    id: u32,
+    datum: GenericDatumWriter<'static>,
 }
 
 impl RegistryCodec {
@@ -40,6 +50,7 @@ impl RegistryCodec {
             decoder: AvroDecoder::new(SrSettings::new(registry_url.to_owned())),
             strategies,
             readers: RwLock::default(),
+            writers: RwLock::default(),
         }
     }
 
@@ -69,11 +80,49 @@ impl RegistryCodec {
         event: &AnyEvent,
     ) -> Result<Vec<u8>, SchemaError> {
         let value = encode_value(metadata, event)?;
+        let writer = self.writer(event.event_type()).await?;
+        let mut record = Vec::with_capacity(256);
+        record.push(0);
+        record.extend_from_slice(&writer.id.to_be_bytes());
+        writer
+            .datum
+            .write_value(&mut record, value)
+            .map_err(|e| SchemaError::Registry(format!("encoding {}: {e}", event.event_type())))?;
+        Ok(record)
+    }
+
+    /// The writer of an event type, built on its first record: the schema is registered (or
+    /// looked up) once for its id. The converter's own encode cloned the subject strategy,
+    /// schema text included, and formatted the subject for every record.
+    async fn writer(&self, event_type: &str) -> Result<Arc<Writer>, SchemaError> {
+        if let Some(writer) = self
+            .writers
+            .read()
+            .expect("writer cache lock")
+            .get(event_type)
+        {
+            return Ok(writer.clone());
+        }
+        let bundled = event_schema(event_type)?;
         let strategy = self
             .strategies
-            .get(event.event_type())
-            .ok_or_else(|| SchemaError::UnknownEventType(event.event_type().to_owned()))?;
-        Ok(self.encoder.encode_value(value, strategy).await?)
+            .get(bundled.event_type)
+            .ok_or_else(|| SchemaError::UnknownEventType(event_type.to_owned()))?;
+        let registered = self
+            .encoder
+            .get_schema_and_id(&strategy.get_subject()?, strategy.clone())
+            .await?;
+        let datum = GenericDatumWriter::builder(bundled.schema())
+            // `encode_value` resolved the value against this very schema, which validates it.
+            .validate(false)
+            .build()
+            .map_err(|e| SchemaError::Registry(format!("schema of {event_type}: {e}")))?;
+        let writer = Arc::new(Writer {
+            id: registered.id,
+            datum,
+        });
+        let mut writers = self.writers.write().expect("writer cache lock");
+        Ok(writers.entry(bundled.event_type).or_insert(writer).clone())
     }
 
     /// Decodes a record by the schema id it carries.

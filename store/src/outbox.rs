@@ -1,7 +1,6 @@
 //! Queries the outbox relay runs: read the oldest rows with their events, delete acknowledged
 //! ones, park the ones that can never be published (and re-queue them for an operator).
 
-use serde_json::Value as Json;
 use sqlx::pool::PoolConnection;
 use sqlx::{PgExecutor, PgPool, Postgres};
 
@@ -20,8 +19,11 @@ pub struct OutboxRow {
     pub sequence: i64,
     pub event_type: String,
     pub event_version: String,
-    pub payload: Json,
-    pub metadata: Json,
+    /// The stored event's JSON, as text: the relay reads it straight into the domain type
+    /// (no `serde_json::Value` tree per row).
+    pub payload: String,
+    /// The stored metadata's JSON object (string values), as text.
+    pub metadata: String,
     /// When the event was committed, for the commit → publish latency.
     pub enqueued_at: chrono::DateTime<chrono::Utc>,
 }
@@ -78,7 +80,8 @@ impl OutboxBatch {
             // turned into a hash join over all events when autovacuum never ran). The excluded
             // rows are left out before the join, so rows in flight cost no event read.
             "SELECT o.id, o.aggregate_type, o.aggregate_id, o.sequence, e.event_type,
-                    e.event_version, e.payload, e.metadata, o.enqueued_at
+                    e.event_version, e.payload::text AS payload, e.metadata::text AS metadata,
+                    o.enqueued_at
              FROM (SELECT * FROM outbox
                    WHERE id <> ALL($2)
                      AND NOT EXISTS (SELECT 1 FROM outbox_parked p

@@ -74,7 +74,10 @@ async fn events_and_outbox_rows_commit_together_in_order() {
             (id.clone(), 2, "TaskCancelled".into())
         ]
     );
-    assert_eq!(rows[0].metadata["tenant_id"], "acme");
+    let metadata: serde_json::Value = serde_json::from_str(&rows[0].metadata).unwrap();
+    assert_eq!(metadata["tenant_id"], "acme");
+    let payload: serde_json::Value = serde_json::from_str(&rows[0].payload).unwrap();
+    assert_eq!(payload["TaskCreated"]["title"], "a");
     // Rows the relay has in flight are left out of its next read.
     let rest = OutboxBatch::new(pool.clone())
         .oldest(10, &[rows[0].id])
