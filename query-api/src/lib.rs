@@ -93,7 +93,7 @@ impl App {
         ));
         for projection in ProjectionName::ALL {
             tasks.spawn(read::watch::check(
-                self.state.pool.clone(),
+                self.state.connections.clone(),
                 self.state.watches.clone(),
                 projection,
                 self.state.consistency_poll,
@@ -122,6 +122,8 @@ impl App {
             tracing::warn!("background tasks did not stop in time; aborting them");
             tasks.abort_all();
         }
+        // Kept connections first: `PgPool::close` waits for every connection out of the pool.
+        self.state.connections.close();
         self.state.pool.close().await;
         Ok(())
     }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use platform::Authenticator;
 use sqlx::PgPool;
+use store::WarmConnections;
 use tokio_util::sync::CancellationToken;
 
 use crate::admin::Admin;
@@ -14,6 +15,8 @@ use crate::Settings;
 #[derive(Clone)]
 pub struct AppState {
     pub(crate) pool: PgPool,
+    /// Connections of `pool` kept between reads (snapshots, checks of waiting reads).
+    pub(crate) connections: WarmConnections,
     pub(crate) auth: Arc<Authenticator>,
     /// Longest a request waits for its consistency token.
     pub(crate) consistency_wait: Duration,
@@ -30,6 +33,7 @@ pub struct AppState {
 impl AppState {
     pub(crate) fn new(pool: PgPool, auth: Arc<Authenticator>, settings: &Settings) -> Self {
         Self {
+            connections: WarmConnections::half_of(pool.clone()),
             pool,
             auth,
             consistency_wait: settings.consistency_wait(),

@@ -19,8 +19,6 @@ use std::time::{Duration, Instant};
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgConnection, PgPool, Postgres};
 
-use crate::StoreError;
-
 /// A connection unused for this long is pinged before it is handed out (a server restart or
 /// an idle timeout shows up there), as the pool does (`store::connect`).
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
@@ -68,7 +66,7 @@ impl WarmConnections {
     ///
     /// # Errors
     /// When the pool has none to give in time.
-    pub async fn acquire(&self) -> Result<WarmConnection, StoreError> {
+    pub async fn acquire(&self) -> Result<WarmConnection, sqlx::Error> {
         while let Some(Kept {
             mut connection,
             since,
@@ -165,6 +163,17 @@ impl WarmConnection {
     pub fn finish(mut self) {
         if let Some(connection) = self.connection.take() {
             self.home.keep_or_return(connection);
+        }
+    }
+}
+
+impl WarmConnection {
+    /// The connection may be in a state its next user must not inherit (say, inside a
+    /// transaction begun by a plain `BEGIN`, which the pool's ping does not end): close it
+    /// instead of handing it back; the pool opens a fresh one when needed.
+    pub fn discard(mut self) {
+        if let Some(mut connection) = self.connection.take() {
+            connection.close_on_drop();
         }
     }
 }

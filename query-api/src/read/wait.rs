@@ -24,12 +24,11 @@ pub(crate) async fn snapshot(
     token: Option<ConsistencyToken>,
 ) -> Result<Snapshot, ApiError> {
     let Some(token) = token else {
-        let tx = begin(&state.pool, projection).await?;
-        return Ok(Snapshot::new(tx, Freshness::Unrequested));
+        return begin(&state.connections, projection).await;
     };
     if !token.aggregate_type.read_by(projection) {
-        let tx = begin(&state.pool, projection).await?;
-        return Ok(Snapshot::new(tx, Freshness::NotApplicable));
+        let snapshot = begin(&state.connections, projection).await?;
+        return Ok(snapshot.with_freshness(Freshness::NotApplicable));
     }
     let deadline = Instant::now() + state.consistency_wait;
     loop {
@@ -43,19 +42,19 @@ pub(crate) async fn snapshot(
             () = tokio::time::sleep_until(deadline) => {}
             () = state.stopping.cancelled() => {}
         }
-        let mut tx = begin(&state.pool, projection).await?;
-        let applied = applied_version(&mut tx, tenant, token.aggregate_id).await?;
+        let mut snapshot = begin(&state.connections, projection).await?;
+        let applied = applied_version(snapshot.conn(), tenant, token.aggregate_id).await?;
         if applied >= token.version {
-            return Ok(Snapshot::new(tx, Freshness::Fresh));
+            return Ok(snapshot.with_freshness(Freshness::Fresh));
         }
         if Instant::now() >= deadline || state.stopping.is_cancelled() {
             let by = token.version - applied;
             tracing::debug!(%projection, aggregate_id = %token.aggregate_id, by, "answering stale");
-            return Ok(Snapshot::new(tx, Freshness::Stale { by }));
+            return Ok(snapshot.with_freshness(Freshness::Stale { by }));
         }
         // Woken, but this snapshot does not show it yet (a generation swapped in between):
         // hold no connection while waiting again.
-        tx.rollback().await?;
+        snapshot.close().await;
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use projectors::{Generation, ProjectionName};
-use sqlx::PgPool;
+use store::WarmConnections;
 use tokio::sync::{oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -137,7 +137,7 @@ impl Watches {
 /// until `shutdown`. A failed check is logged and tried again at the next occasion; the
 /// requests meanwhile answer stale when their wait runs out.
 pub(crate) async fn check(
-    pool: PgPool,
+    connections: WarmConnections,
     watches: std::sync::Arc<Watches>,
     projection: ProjectionName,
     poll: Duration,
@@ -154,7 +154,7 @@ pub(crate) async fn check(
         if ids.is_empty() {
             continue;
         }
-        match applied_versions(&pool, projection, ids).await {
+        match applied_versions(&connections, projection, ids).await {
             Ok(Some(versions)) => watch.applied(&versions),
             // Nothing to wait for: every reader answers that the read model is not built.
             Ok(None) => watch.wake_all(),
@@ -167,22 +167,25 @@ pub(crate) async fn check(
 
 /// The applied versions of `ids` in the live generation; `None` when none is live.
 async fn applied_versions(
-    pool: &PgPool,
+    connections: &WarmConnections,
     projection: ProjectionName,
     ids: Vec<Uuid>,
 ) -> Result<Option<Vec<(Uuid, String, i64)>>, sqlx::Error> {
-    // One connection for both statements: each acquisition from the pool costs a ping.
-    let mut conn = pool.acquire().await?;
-    match versions_in_live(&mut conn, projection, &ids).await {
+    // One connection for both statements, kept for the next check when they went through
+    // (a connection given back to the pool costs a ping).
+    let mut conn = connections.acquire().await?;
+    let versions = match versions_in_live(&mut conn, projection, &ids).await {
         // A rebuild swapped generations and dropped the one just looked up, between the two
         // statements: the next lookup finds the new one.
         Err(sqlx::Error::Database(error))
             if projectors::runtime::is_generation_dropped_code(error.code().as_deref()) =>
         {
-            versions_in_live(&mut conn, projection, &ids).await
+            versions_in_live(&mut conn, projection, &ids).await?
         }
-        other => other,
-    }
+        other => other?,
+    };
+    conn.finish();
+    Ok(versions)
 }
 
 async fn versions_in_live(
