@@ -51,9 +51,14 @@ impl App {
         store::create_database_if_missing(&settings.database_url)
             .await
             .context("creating the database")?;
-        let pool = store::connect(&settings.database_url, settings.database_max_connections)
-            .await
-            .context("connecting to PostgreSQL")?;
+        // Lookups on long-lived connections into tables that grow from empty: see `Planning`.
+        let pool = store::connect_planning(
+            &settings.database_url,
+            settings.database_max_connections,
+            store::Planning::PerRun,
+        )
+        .await
+        .context("connecting to PostgreSQL")?;
         projectors::generations::migrate(&pool)
             .await
             .context("migrating the projectors' bookkeeping tables")?;

@@ -8,13 +8,50 @@ use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 
 use crate::StoreError;
 
+/// How PostgreSQL plans the prepared statements of a pool's connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planning {
+    /// PostgreSQL's default: after five runs of a statement on a connection, a generic plan
+    /// may be cached and reused.
+    Cached,
+    /// Every run is planned for its parameters and the tables' current sizes
+    /// (`plan_cache_mode = force_custom_plan`). For lookups run many times on long-lived
+    /// connections against tables that start empty and grow: a cached generic plan is fixed
+    /// at the sizes of its fifth run — a sequential scan of a then tiny table, kept while the
+    /// table grows, until an ANALYZE invalidates it (never, where autovacuum is off).
+    PerRun,
+}
+
+impl Planning {
+    /// The `plan_cache_mode` setting.
+    pub fn plan_cache_mode(self) -> &'static str {
+        match self {
+            Self::Cached => "auto",
+            Self::PerRun => "force_custom_plan",
+        }
+    }
+}
+
 /// Opens a pool to `url`.
 ///
 /// # Errors
 /// When the URL is invalid or the server cannot be reached.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
-    let mut options =
-        PgConnectOptions::from_str(url)?.log_statements(tracing::log::LevelFilter::Trace);
+    connect_planning(url, max_connections, Planning::Cached).await
+}
+
+/// [`connect`], with the connections' statements planned as `planning` says.
+///
+/// # Errors
+/// When the URL is invalid or the server cannot be reached.
+pub async fn connect_planning(
+    url: &str,
+    max_connections: u32,
+    planning: Planning,
+) -> Result<PgPool, StoreError> {
+    let mut options = PgConnectOptions::from_str(url)?
+        .log_statements(tracing::log::LevelFilter::Trace)
+        .options([("plan_cache_mode", planning.plan_cache_mode())]);
     // TLS to this machine buys nothing and costs CPU on every round trip; a URL that names
     // an sslmode keeps it.
     let loopback = matches!(options.get_host(), "127.0.0.1" | "localhost" | "::1")

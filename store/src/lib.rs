@@ -14,7 +14,7 @@ mod repository;
 
 pub use aggregate::{Es, Stored};
 pub use connections::{WarmConnection, WarmConnections};
-pub use database::{connect, create_database_if_missing, migrate};
+pub use database::{connect, connect_planning, create_database_if_missing, migrate, Planning};
 pub use error::StoreError;
 pub use event_repository::OutboxEventRepository;
 pub use idempotency::{find_idempotent, IdempotentAnswer};

@@ -76,9 +76,13 @@ impl OutboxBatch {
     ) -> Result<Vec<OutboxRow>, StoreError> {
         Ok(sqlx::query_as(
             // The batch comes from the outbox's primary key, then each event by the events'
-            // primary key: a plan that stays fast without table statistics (a plain join
-            // turned into a hash join over all events when autovacuum never ran). The excluded
-            // rows are left out before the join, so rows in flight cost no event read.
+            // primary key: a plan that stays fast without table statistics. A plain join
+            // turned into a hash join over all events when autovacuum never ran, and so did
+            // this lateral subquery without its `LIMIT 1` (the planner merged it into the join
+            // and, guessing the outbox's rows from its pages, dead ones included, chose a
+            // sequential scan of `events` for every read; `LIMIT 1` keeps it a probe per row).
+            // The excluded rows are left out before the join, so rows in flight cost no event
+            // read.
             "SELECT o.id, o.aggregate_type, o.aggregate_id, o.sequence, e.event_type,
                     e.event_version, e.payload::text AS payload, e.metadata::text AS metadata,
                     o.enqueued_at
@@ -92,6 +96,7 @@ impl OutboxBatch {
                  SELECT event_type, event_version, payload, metadata FROM events
                  WHERE aggregate_type = o.aggregate_type AND aggregate_id = o.aggregate_id
                    AND sequence = o.sequence
+                 LIMIT 1
              ) e
              ORDER BY o.id",
         )

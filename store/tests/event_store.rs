@@ -432,3 +432,25 @@ async fn a_connection_is_not_kept_when_the_pool_has_nothing_left_for_others() {
     lent.pop().unwrap().finish();
     assert_eq!(connections.kept(), 1);
 }
+
+#[tokio::test]
+async fn a_pool_planning_per_run_never_reuses_a_generic_plan() {
+    let pool = fresh_database().await;
+    let url = pool
+        .connect_options()
+        .get_database()
+        .map(str::to_owned)
+        .unwrap();
+    let server = std::env::var("TEST_DATABASE_SERVER")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
+    let per_run = store::connect_planning(&format!("{server}/{url}"), 2, store::Planning::PerRun)
+        .await
+        .unwrap();
+    for (pool, expected) in [(&pool, "auto"), (&per_run, "force_custom_plan")] {
+        let mode: String = sqlx::query_scalar("SHOW plan_cache_mode")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, expected);
+    }
+}

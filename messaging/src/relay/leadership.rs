@@ -60,5 +60,17 @@ async fn try_acquire(pool: &PgPool) -> Result<Option<Lock>, MessagingError> {
         .bind(RELAY_LOCK_KEY)
         .fetch_one(&mut *connection)
         .await?;
-    Ok(acquired.then_some(Lock { connection }))
+    if !acquired {
+        return Ok(None);
+    }
+    // The outbox read runs on this one session hundreds of times a second for as long as the
+    // lock is held: a generic plan cached while `events` was small (a sequential scan) would
+    // read the whole table for every row published. The setting ends with the session.
+    sqlx::query(&format!(
+        "SET plan_cache_mode = {}",
+        store::Planning::PerRun.plan_cache_mode()
+    ))
+    .execute(&mut *connection)
+    .await?;
+    Ok(Some(Lock { connection }))
 }

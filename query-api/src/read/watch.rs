@@ -204,8 +204,14 @@ async fn versions_in_live(
     };
     let schema = Generation { projection, number }.schema();
     // The schema name is built from a fixed projection name and an integer (see `schema`).
+    // One primary-key probe per waited-for id, whatever the planner's statistics: as a plain
+    // `aggregate_id = ANY($1)`, a few hundred ids made a sequential scan look cheaper, and every
+    // check read the whole table (`LIMIT 1` keeps the subquery from being merged into a join).
     sqlx::query_as(&format!(
-        "SELECT aggregate_id, tenant_id, version FROM {schema}.stream_versions WHERE aggregate_id = ANY($1)"
+        "SELECT s.aggregate_id, s.tenant_id, s.version
+         FROM unnest($1::uuid[]) AS w(id)
+         CROSS JOIN LATERAL (SELECT aggregate_id, tenant_id, version FROM {schema}.stream_versions
+                             WHERE aggregate_id = w.id LIMIT 1) s"
     ))
     .bind(ids)
     .fetch_all(&mut *conn)
