@@ -165,9 +165,7 @@ impl WarmConnection {
             self.home.keep_or_return(connection);
         }
     }
-}
 
-impl WarmConnection {
     /// The connection may be in a state its next user must not inherit (say, inside a
     /// transaction begun by a plain `BEGIN`, which the pool's ping does not end): close it
     /// instead of handing it back; the pool opens a fresh one when needed.

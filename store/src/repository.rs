@@ -1,6 +1,6 @@
 //! Loading aggregates and appending their events through cqrs-es's persisted event store.
 
-use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventStore};
+use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventRepository, PersistedEventStore};
 use cqrs_es::EventStore;
 use domain::Aggregate;
 
@@ -49,14 +49,12 @@ impl<A: Aggregate> Repository<A> {
 
     fn with_snapshots(connections: &WarmConnections, events_per_snapshot: Option<usize>) -> Self {
         let pool = connections.pool().clone();
-        let repo = OutboxEventRepository::new(pool.clone());
-        let store = match events_per_snapshot {
-            Some(every) => PersistedEventStore::new_snapshot_store(repo, every),
-            None => PersistedEventStore::new_event_store(repo),
-        };
         Self {
             connections: connections.clone(),
-            store,
+            store: event_store(
+                OutboxEventRepository::new(pool.clone()),
+                events_per_snapshot,
+            ),
             replays: OutboxEventRepository::new(pool),
             events_per_snapshot,
         }
@@ -89,10 +87,7 @@ impl<A: Aggregate> Repository<A> {
     ) -> Result<Committed, StoreError> {
         let mut connection = self.connections.acquire().await?;
         let repo = ConnectionEventRepository::new(&mut connection, &self.replays);
-        let store = match self.events_per_snapshot {
-            Some(every) => PersistedEventStore::new_snapshot_store(repo, every),
-            None => PersistedEventStore::new_event_store(repo),
-        };
+        let store = event_store(repo, self.events_per_snapshot);
         let context: EventStoreAggregateContext<Es<A>> = match target {
             Target::Existing => store.load_aggregate(id).await?,
             Target::Minted => EventStoreAggregateContext {
@@ -131,5 +126,16 @@ impl<A: Aggregate> Repository<A> {
         Ok(Committed {
             version: current + count,
         })
+    }
+}
+
+/// cqrs-es's event store over `repo`, snapshotting every n events when `Some(n)`.
+fn event_store<R: PersistedEventRepository, A: Aggregate>(
+    repo: R,
+    events_per_snapshot: Option<usize>,
+) -> PersistedEventStore<R, Es<A>> {
+    match events_per_snapshot {
+        Some(every) => PersistedEventStore::new_snapshot_store(repo, every),
+        None => PersistedEventStore::new_event_store(repo),
     }
 }
