@@ -181,8 +181,7 @@ async fn apply_decoded(
     isolate: bool,
     live: bool,
 ) -> Result<BatchOutcome, ProjectorError> {
-    let mut tx = sqlx::Connection::begin(db).await?;
-    generation.enter(&mut tx).await?;
+    let mut tx = sqlx::Connection::begin_with(db, begin_batch(generation, live)).await?;
     let partitions: Vec<PartitionKey> = batch
         .iter()
         .map(|r| r.key.clone())
@@ -262,17 +261,39 @@ async fn apply_decoded(
     save_versions(&mut tx, &advanced).await?;
     save_offsets(&mut tx, generation, &outcome.next_offsets).await?;
     outcome.dead_letters = record_dead_letters(&mut tx, generation.projection, &dead).await?;
-    // Wakes read-your-writes waits in the query API when the batch commits. Only live batches
-    // that changed something: a rebuild's generation is not read until it is swapped in, and
-    // a notifying commit serialises with every other notifying commit.
-    if live && outcome.applied > 0 {
-        sqlx::query("SELECT pg_notify('projection_progress', $1)")
-            .bind(generation.projection.as_str())
-            .execute(&mut *tx)
-            .await?;
-    }
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// `BEGIN` and the batch's settings, sent as one simple query (one round trip instead of
+/// three):
+/// - the generation's tables for unqualified names;
+/// - `synchronous_commit = off` for this transaction: the read model and the offsets it
+///   reflects commit together, so a PostgreSQL crash can only lose a suffix of whole batches,
+///   rows and offsets alike, and those records are consumed again from the offsets that
+///   survived. A commit that waits for its WAL flush also holds PostgreSQL's lock for
+///   notifying transactions all that time, so the projections' commits queued behind each
+///   other's flushes;
+/// - for a live batch, the query API's wake-up for read-your-writes waits (delivered only if
+///   the batch commits; one that applied nothing wakes a check that finds nothing new). A
+///   rebuild's generation is not read until it is swapped in, so its batches do not notify.
+///
+/// Only fixed text goes into it: the schema name is `[a-z0-9_]` (see `Generation::schema`)
+/// and the projection's name one of a fixed set.
+fn begin_batch(generation: Generation, live: bool) -> String {
+    let notify = if live {
+        format!(
+            ", pg_notify('projection_progress', '{}')",
+            generation.projection.as_str()
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "BEGIN; SELECT set_config('search_path', '{}', true), \
+         set_config('synchronous_commit', 'off', true){notify}",
+        generation.schema()
+    )
 }
 
 /// A span continuing the trace of the request that produced the event.

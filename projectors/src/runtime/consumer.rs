@@ -7,14 +7,15 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::ClientConfig;
 use sqlx::PgConnection;
 
-use super::offsets::stored_offsets;
+use super::offsets::live_and_stored_offsets;
 use super::Runtime;
 use crate::projections::topics;
 use crate::{Generation, ProjectorError};
 
 pub type ProjectionConsumer = StreamConsumer<SeekToStoredOffsets>;
 
-/// Replaces the cached offsets with what PostgreSQL holds now.
+/// Replaces the cached offsets with what PostgreSQL holds now; returns the generation live
+/// now (`None` when the projection has none), read in the same statement.
 ///
 /// # Errors
 /// On database failure.
@@ -22,9 +23,10 @@ pub async fn refresh(
     cache: &OffsetCache,
     db: &mut PgConnection,
     generation: Generation,
-) -> Result<(), ProjectorError> {
-    cache.replace(stored_offsets(db, generation).await?);
-    Ok(())
+) -> Result<Option<i32>, ProjectorError> {
+    let (live, offsets) = live_and_stored_offsets(db, generation).await?;
+    cache.replace(offsets);
+    Ok(live)
 }
 
 /// A consumer in the generation's group, subscribed to the projection's topics.

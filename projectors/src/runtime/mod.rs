@@ -20,7 +20,8 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
 use schemas::RegistryCodec;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
+use store::WarmConnections;
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
@@ -58,8 +59,16 @@ pub async fn run_live(
     generation: Generation,
     shutdown: &CancellationToken,
 ) -> Result<Stopped, ProjectorError> {
+    // The runner's connection is kept between rounds (sqlx 0.8 pings every connection handed
+    // back to its pool: a round trip per round); it goes back to the pool when the pool has
+    // no other to give, so the runners of a small pool take turns instead of starving.
+    let connections = WarmConnections::new(runtime.pool.clone(), 1);
     let known = OffsetCache::default();
-    refresh(&known, &mut *runtime.pool.acquire().await?, generation).await?;
+    let mut session = connections.acquire().await?;
+    if refresh(&known, &mut session, generation).await? != Some(generation.number) {
+        return Ok(Stopped::Swapped);
+    }
+    session.finish();
     let consumer = group_consumer(runtime, generation, known.clone())?;
     forward_pending(runtime, generation.projection).await?;
     let mut batches = consumer.stream().ready_chunks(MAX_BATCH);
@@ -74,42 +83,44 @@ pub async fn run_live(
         let Some(chunk) = chunk else {
             return Ok(Stopped::Shutdown);
         };
-        // One connection for the whole round (a dozen statements): sqlx 0.8 pings every
-        // connection returned to its pool, so one per statement cost a round trip each. Not
-        // held between rounds, so the runners of a small pool take turns instead of starving.
-        let mut session = runtime.pool.acquire().await?;
-        if live_number(&mut session, generation).await? != generation.number {
-            return Ok(Stopped::Swapped);
-        }
         let messages = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
         let inbound: Vec<Inbound<'_>> = messages.iter().map(Inbound::from_message).collect();
-        if inbound.is_empty() {
-            refresh(&known, &mut session, generation).await?;
-            continue;
-        }
-        // Between the check above and the batch, a rebuild may swap and drop this generation:
-        // nothing of the batch was committed, and the new generation applies it from its offsets.
-        let outcome =
+        let mut session = connections.acquire().await?;
+        let outcome = if inbound.is_empty() {
+            None
+        } else {
+            // A rebuild may have swapped since the last round: the batch then goes to a
+            // generation no longer read (wasted, not wrong: the new one applies the records
+            // from its own offsets), and the check below ends this runner. If the rebuild
+            // dropped it already, nothing of the batch was committed.
             match apply_batch(runtime, &mut session, generation, &inbound, None, true).await {
                 Err(error) if is_generation_dropped(&error) => return Ok(Stopped::Swapped),
-                other => other?,
-            };
-        refresh(&known, &mut session, generation).await?;
-        for (key, offset) in &outcome.rewind {
-            // Not ours any more after a rebalance: the new owner starts from the stored offset.
-            if let Err(error) = consumer.seek(
-                &key.topic,
-                key.partition,
-                Offset::Offset(*offset),
-                Duration::from_secs(5),
-            ) {
-                tracing::warn!(%error, topic = %key.topic, partition = key.partition, "rewind failed");
+                other => Some(other?),
+            }
+        };
+        // The swap check rides on the offsets' refresh: one statement per round.
+        let live = refresh(&known, &mut session, generation).await?;
+        session.finish();
+        if let Some(outcome) = &outcome {
+            for (key, offset) in &outcome.rewind {
+                // Not ours any more after a rebalance: the new owner starts from the stored offset.
+                if let Err(error) = consumer.seek(
+                    &key.topic,
+                    key.partition,
+                    Offset::Offset(*offset),
+                    Duration::from_secs(5),
+                ) {
+                    tracing::warn!(%error, topic = %key.topic, partition = key.partition, "rewind failed");
+                }
+            }
+            runtime.metrics.record(generation.projection, outcome);
+            commit_hint(&consumer, outcome)?;
+            if outcome.dead_letters > 0 {
+                forward_pending(runtime, generation.projection).await?;
             }
         }
-        runtime.metrics.record(generation.projection, &outcome);
-        commit_hint(&consumer, &outcome)?;
-        if outcome.dead_letters > 0 {
-            forward_pending(runtime, generation.projection).await?;
+        if live != Some(generation.number) {
+            return Ok(Stopped::Swapped);
         }
     }
 }
@@ -128,13 +139,4 @@ fn commit_hint(
     }
     consumer.commit(&list, CommitMode::Async)?;
     Ok(())
-}
-
-async fn live_number(db: &mut PgConnection, generation: Generation) -> Result<i32, ProjectorError> {
-    Ok(sqlx::query_scalar(
-        "SELECT live_generation FROM public.projection_generations WHERE projection = $1",
-    )
-    .bind(generation.projection.as_str())
-    .fetch_one(db)
-    .await?)
 }

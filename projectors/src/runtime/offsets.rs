@@ -30,6 +30,42 @@ pub async fn stored_offsets<'c>(
         .collect())
 }
 
+/// The generation live now (`None` when the projection has none) and the stored next offsets
+/// of `generation`, in one statement: a live runner reads both after every batch.
+///
+/// # Errors
+/// On database failure.
+pub async fn live_and_stored_offsets(
+    db: &mut PgConnection,
+    generation: Generation,
+) -> Result<(Option<i32>, HashMap<PartitionKey, i64>), ProjectorError> {
+    let rows: Vec<(i32, Option<String>, Option<i32>, Option<i64>)> = sqlx::query_as(
+        "SELECT g.live_generation, o.topic, o.partition, o.next_offset
+         FROM public.projection_generations g
+         LEFT JOIN public.projection_offsets o
+             ON o.projection = g.projection AND o.generation = $2
+         WHERE g.projection = $1",
+    )
+    .bind(generation.projection.as_str())
+    .bind(generation.number)
+    .fetch_all(db)
+    .await?;
+    let live = rows.first().map(|(live, ..)| *live);
+    let offsets = rows
+        .into_iter()
+        .filter_map(|(_, topic, partition, next)| {
+            Some((
+                PartitionKey {
+                    topic: topic?,
+                    partition: partition?,
+                },
+                next?,
+            ))
+        })
+        .collect();
+    Ok((live, offsets))
+}
+
 /// The stored next offsets of the given partitions, locked until the transaction ends, so
 /// two members can never apply the same partition concurrently (e.g. during a rebalance).
 ///
