@@ -30,6 +30,9 @@ pub async fn stored_offsets<'c>(
         .collect())
 }
 
+/// The live generation, and one stored offset of a generation (none when it has none yet).
+type LiveAndOffset = (i32, Option<String>, Option<i32>, Option<i64>);
+
 /// The generation live now (`None` when the projection has none) and the stored next offsets
 /// of `generation`, in one statement: a live runner reads both after every batch.
 ///
@@ -39,7 +42,7 @@ pub async fn live_and_stored_offsets(
     db: &mut PgConnection,
     generation: Generation,
 ) -> Result<(Option<i32>, HashMap<PartitionKey, i64>), ProjectorError> {
-    let rows: Vec<(i32, Option<String>, Option<i32>, Option<i64>)> = sqlx::query_as(
+    let rows: Vec<LiveAndOffset> = sqlx::query_as(
         "SELECT g.live_generation, o.topic, o.partition, o.next_offset
          FROM public.projection_generations g
          LEFT JOIN public.projection_offsets o
