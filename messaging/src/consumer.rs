@@ -75,15 +75,16 @@ impl ConsumerContext for SeekToStoredOffsets {
                     })
                     .collect();
                 for key in keys {
-                    // Not in the copy: the group's committed offset (never ahead of the stored
-                    // one) or the beginning; the batch skips what was applied.
-                    if let Some(next) = stored.get(&key) {
-                        let _ = assignment.set_partition_offset(
-                            &key.topic,
-                            key.partition,
-                            Offset::Offset(*next),
-                        );
-                    }
+                    // Not in the copy: nothing of the partition was applied as far as we know,
+                    // so from its beginning; the batch skips what the stored offsets it reads
+                    // under lock say was applied. Never the group's committed offset: that is
+                    // a hint committed after PostgreSQL's commit, which a projection commits
+                    // without waiting for the flush, so after a server crash the hint can be
+                    // ahead of what survived.
+                    let next = stored
+                        .get(&key)
+                        .map_or(Offset::Beginning, |next| Offset::Offset(*next));
+                    let _ = assignment.set_partition_offset(&key.topic, key.partition, next);
                 }
                 tracing::info!(partitions = assignment.count(), consumer = %self.label, "partitions assigned");
                 if let Err(error) = consumer.assign(assignment) {

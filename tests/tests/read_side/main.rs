@@ -2,6 +2,7 @@
 
 mod crash;
 mod dead_letters;
+mod lost_commits;
 mod read_your_writes;
 mod rebalance;
 mod rebuild;
