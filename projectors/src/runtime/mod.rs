@@ -5,12 +5,14 @@ mod batch;
 mod consumer;
 mod dead_letters;
 mod offsets;
+mod statistics;
 
 use batch::is_generation_dropped;
 pub use batch::{apply_batch, apply_record, is_generation_dropped_code, BatchOutcome, Inbound};
 pub use consumer::{group_consumer, refresh, OffsetCache, ProjectionConsumer};
 pub use dead_letters::{forward_pending, DeadLetter};
 pub use offsets::{stored_offsets, PartitionKey};
+pub use statistics::{analyze_stale, Analyzer};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,6 +73,7 @@ pub async fn run_live(
     session.finish();
     let consumer = group_consumer(runtime, generation, known.clone())?;
     forward_pending(runtime, generation.projection).await?;
+    let mut analyzer = Analyzer::new(runtime.pool.clone(), generation);
     let mut batches = consumer.stream().ready_chunks(MAX_BATCH);
     tracing::info!(projection = %generation.projection, generation = generation.number, "projection running");
     loop {
@@ -114,6 +117,7 @@ pub async fn run_live(
                 }
             }
             runtime.metrics.record(generation.projection, outcome);
+            analyzer.maybe_start();
             commit_hint(&consumer, outcome)?;
             if outcome.dead_letters > 0 {
                 forward_pending(runtime, generation.projection).await?;

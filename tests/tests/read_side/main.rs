@@ -8,5 +8,6 @@ mod rebalance;
 mod rebuild;
 mod republish;
 mod set_wise;
+mod statistics;
 mod support;
 mod trace;
