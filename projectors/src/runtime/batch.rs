@@ -268,30 +268,31 @@ async fn apply_decoded(
 /// `BEGIN` and the batch's settings, sent as one simple query (one round trip instead of
 /// three):
 /// - the generation's tables for unqualified names;
-/// - `synchronous_commit = off` for this transaction: the read model and the offsets it
-///   reflects commit together, so a PostgreSQL crash can only lose a suffix of whole batches,
+/// - for a live batch, `synchronous_commit = off` for this transaction: the read model and
+///   the offsets it reflects commit together, so a PostgreSQL crash can only lose a suffix of whole batches,
 ///   rows and offsets alike, and those records are consumed again from the offsets that
 ///   survived. A commit that waits for its WAL flush also holds PostgreSQL's lock for
 ///   notifying transactions all that time, so the projections' commits queued behind each
 ///   other's flushes;
 /// - for a live batch, the query API's wake-up for read-your-writes waits (delivered only if
 ///   the batch commits; one that applied nothing wakes a check that finds nothing new). A
-///   rebuild's generation is not read until it is swapped in, so its batches do not notify.
+///   rebuild's generation is not read until it is swapped in, so its batches do not notify,
+///   and its large batches, which amortise their flush, keep the default commit (committed
+///   asynchronously they were not faster in bench rebuild).
 ///
 /// Only fixed text goes into it: the schema name is `[a-z0-9_]` (see `Generation::schema`)
 /// and the projection's name one of a fixed set.
 fn begin_batch(generation: Generation, live: bool) -> String {
-    let notify = if live {
+    let live_only = if live {
         format!(
-            ", pg_notify('projection_progress', '{}')",
+            ", set_config('synchronous_commit', 'off', true), pg_notify('projection_progress', '{}')",
             generation.projection.as_str()
         )
     } else {
         String::new()
     };
     format!(
-        "BEGIN; SELECT set_config('search_path', '{}', true), \
-         set_config('synchronous_commit', 'off', true){notify}",
+        "BEGIN; SELECT set_config('search_path', '{}', true){live_only}",
         generation.schema()
     )
 }
