@@ -102,6 +102,25 @@ impl ConsumerContext for SeekToStoredOffsets {
     }
 }
 
+/// Seeks each partition back to the offset a batch found it past (records in between were
+/// never applied). A partition no longer assigned (a rebalance meanwhile) refuses the seek:
+/// its new owner starts from the stored offset anyway, so that is only logged.
+pub fn rewind(
+    consumer: &impl Consumer<SeekToStoredOffsets>,
+    positions: &HashMap<PartitionKey, i64>,
+) {
+    for (key, offset) in positions {
+        if let Err(error) = consumer.seek(
+            &key.topic,
+            key.partition,
+            Offset::Offset(*offset),
+            std::time::Duration::from_secs(5),
+        ) {
+            tracing::warn!(%error, topic = %key.topic, partition = key.partition, "rewind failed");
+        }
+    }
+}
+
 /// Where a record stands against the offsets a batch expects.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Position {

@@ -116,17 +116,7 @@ impl Intake {
             }
             let applied = self.apply(&records).await?;
             known.replace(self.stored_offsets().await?);
-            for (key, offset) in &applied.rewind {
-                // Not ours any more after a rebalance: the new owner starts from the stored offset.
-                if let Err(error) = consumer.seek(
-                    &key.topic,
-                    key.partition,
-                    Offset::Offset(*offset),
-                    Duration::from_secs(5),
-                ) {
-                    tracing::warn!(%error, topic = %key.topic, partition = key.partition, "rewind failed");
-                }
-            }
+            messaging::consumer::rewind(&consumer, &applied.rewind);
             // A hint for the next member of the group; PostgreSQL stays the truth.
             let mut hint = TopicPartitionList::new();
             for (key, offset) in applied.next {

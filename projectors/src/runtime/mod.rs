@@ -105,17 +105,7 @@ pub async fn run_live(
         let live = refresh(&known, &mut session, generation).await?;
         session.finish();
         if let Some(outcome) = &outcome {
-            for (key, offset) in &outcome.rewind {
-                // Not ours any more after a rebalance: the new owner starts from the stored offset.
-                if let Err(error) = consumer.seek(
-                    &key.topic,
-                    key.partition,
-                    Offset::Offset(*offset),
-                    Duration::from_secs(5),
-                ) {
-                    tracing::warn!(%error, topic = %key.topic, partition = key.partition, "rewind failed");
-                }
-            }
+            messaging::consumer::rewind(&consumer, &outcome.rewind);
             runtime.metrics.record(generation.projection, outcome);
             analyzer.maybe_start();
             commit_hint(&consumer, outcome)?;
