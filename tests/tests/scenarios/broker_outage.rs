@@ -38,6 +38,13 @@ async fn load(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_30_second_broker_outage_loses_nothing() {
+    // The relay's warnings (failed attempts, fatal producer errors) go to the test's captured
+    // output, shown when it fails: this test has failed now and then with the outbox never
+    // draining after the broker's restart, cause not found yet (README, "What is not done yet").
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn,messaging=info")
+        .try_init();
     let mut broker = OwnBroker::start().await;
     let options = PlatformOptions {
         brokers: broker.address(),
