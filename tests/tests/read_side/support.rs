@@ -42,13 +42,14 @@ pub async fn history(platform: &Platform, tasks: usize, messages: usize) -> usiz
         }
     });
     futures::future::join_all(creates).await;
-    let (_, conversation) = platform
+    let (status, conversation) = platform
         .post(
             "acme",
             "/v1/conversations",
             json!({ "agent_id": agent, "channel": "web", "customer_ref": "c-1" }),
         )
         .await;
+    assert_eq!(status, 201, "starting the conversation: {conversation}");
     let conversation = conversation["id"].as_str().unwrap().to_owned();
     for n in 0..messages {
         let path = if n % 2 == 0 { "messages" } else { "replies" };
