@@ -52,8 +52,8 @@ impl OwnBroker {
             ])
             .args(["--storage-engine", "sqlite://tansu.db"])
             .current_dir(&self.directory)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(Stdio::from(self.log_file()))
+            .stderr(Stdio::from(self.log_file()))
             .spawn()
             .expect("tansu is installed (cargo install tansu --features dynostore,libsql)");
         self.process = Some(child);
@@ -69,6 +69,15 @@ impl OwnBroker {
         panic!("tansu did not start on port {}", self.port);
     }
 
+    /// The broker's own output, kept across restarts (shown when a test fails, see `Drop`).
+    fn log_file(&self) -> std::fs::File {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.directory.join("tansu.log"))
+            .expect("the broker's log file")
+    }
+
     /// Kills the broker (SIGKILL): connections drop, nothing is flushed gracefully.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.process.take() {
@@ -80,6 +89,18 @@ impl OwnBroker {
 
 impl Drop for OwnBroker {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // The test failed: whether the broker was still running, and the end of its log.
+            if let Some(child) = self.process.as_mut() {
+                eprintln!("own broker: process state {:?}", child.try_wait());
+            }
+            let log = std::fs::read_to_string(self.directory.join("tansu.log")).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            eprintln!("own broker: last lines of its log:");
+            for line in &lines[lines.len().saturating_sub(40)..] {
+                eprintln!("  {line}");
+            }
+        }
         self.kill();
         let _ = std::fs::remove_dir_all(&self.directory);
     }
