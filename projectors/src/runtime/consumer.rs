@@ -29,6 +29,14 @@ pub async fn refresh(
     Ok(live)
 }
 
+/// The consumer group of a generation's live runners.
+pub fn group_id(topic_prefix: &str, generation: Generation) -> String {
+    format!(
+        "{topic_prefix}.projector.{}.g{}",
+        generation.projection, generation.number
+    )
+}
+
 /// A consumer in the generation's group, subscribed to the projection's topics.
 ///
 /// # Errors
@@ -38,10 +46,7 @@ pub fn group_consumer(
     generation: Generation,
     known: OffsetCache,
 ) -> Result<ProjectionConsumer, ProjectorError> {
-    let group = format!(
-        "{}.projector.{}.g{}",
-        runtime.topic_prefix, generation.projection, generation.number
-    );
+    let group = group_id(&runtime.topic_prefix, generation);
     let context = SeekToStoredOffsets::new(known, format!("projection {}", generation.projection));
     let consumer: ProjectionConsumer = ClientConfig::new()
         .set("bootstrap.servers", &runtime.brokers)

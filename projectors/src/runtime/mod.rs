@@ -9,7 +9,7 @@ mod statistics;
 
 use batch::is_generation_dropped;
 pub use batch::{apply_batch, apply_record, is_generation_dropped_code, BatchOutcome, Inbound};
-pub use consumer::{group_consumer, refresh, OffsetCache, ProjectionConsumer};
+pub use consumer::{group_consumer, group_id, refresh, OffsetCache, ProjectionConsumer};
 pub use dead_letters::{forward_pending, DeadLetter};
 pub use offsets::{stored_offsets, PartitionKey};
 pub use statistics::{analyze_stale, Analyzer};

@@ -29,10 +29,7 @@ async fn run_until_caught_up(platform: &Platform) {
 
 /// The group's committed offsets at each partition's end, as the runner's hints leave them.
 fn commit_hints_at_the_end(platform: &Platform, generation: Generation) {
-    let group = format!(
-        "{}.projector.{}.g{}",
-        platform.topic_prefix, generation.projection, generation.number
-    );
+    let group = projectors::runtime::group_id(&platform.topic_prefix, generation);
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &platform.brokers)
         .set("group.id", &group)
