@@ -1,8 +1,9 @@
 //! Every failure a handler can have, mapped to problem+json in one place.
 //!
 //! Rejections are 4xx with specifics; a version mismatch or a lost race is 409 (we answer
-//! 409 rather than 503 + Retry-After: the client must re-read before retrying); anything
-//! else is a 500 with a generic body while the cause chain goes to the log.
+//! 409 rather than 503 + Retry-After: the client must re-read before retrying); no database
+//! connection in time is 503 + Retry-After (nothing was done; a plain retry is right);
+//! anything else is a 500 with a generic body while the cause chain goes to the log.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -71,6 +72,12 @@ fn problem(error: ApiError) -> Problem {
         ApiError::Store(StoreError::Conflict) => {
             Problem::new(StatusCode::CONFLICT, "concurrent-write", "Concurrent write")
                 .detail("another command changed this resource at the same time; re-read and retry")
+        }
+        ApiError::Store(StoreError::Unavailable(cause)) => {
+            tracing::warn!(error = %cause, "no database connection for a command");
+            Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Too busy")
+                .detail("no database connection was free in time; the command was not applied; retry shortly")
+                .header(axum::http::header::RETRY_AFTER, "1")
         }
         ApiError::Store(failure) => {
             tracing::error!(error = %failure, cause = ?failure, "command failed");

@@ -22,7 +22,7 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "AgentHub command API", version = "1",
-        description = "Commands answer with id, version and a consistency token. Send `Idempotency-Key` to make retries safe and `If-Match: <version>` for optimistic concurrency. Errors are application/problem+json (RFC 9457)."),
+        description = "Commands answer with id, version and a consistency token. Send `Idempotency-Key` to make retries safe and `If-Match: <version>` for optimistic concurrency. Errors are application/problem+json (RFC 9457); a 503 of type /problems/busy (no database connection in time, with Retry-After) changed nothing and may be retried."),
     paths(
         agents::create, agents::update, agents::deploy, agents::pause, agents::retire,
         agents::request_deployment, agents::complete_deployment, agents::fail_deployment,

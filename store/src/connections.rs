@@ -8,35 +8,51 @@
 //! of every ping. A connection whose work finished normally has nothing to flush, so it is
 //! kept here for the next command instead; one dropped mid-statement (a cancelled request, a
 //! failed statement) is returned to the pool as before, and the pool's ping repairs or
-//! replaces it. Kept connections still count against the pool's size: at most `keep` of them
-//! are kept, and one is kept only while the pool can still serve its other users (it has an
-//! idle connection or room to open one); otherwise it goes back to them.
+//! replaces it.
+//!
+//! Kept connections still count against the pool's size, and the pool's other users (a
+//! relay's lock session and listener, a load outside a command) cannot take them. So at most
+//! `keep` are kept; one is kept only while the pool can still serve its other users (it has
+//! an idle connection or room to open one); and a kept connection unused for
+//! [`RETURN_AFTER_IDLE`] goes back to the pool on a timer — not only when the next command
+//! finishes: with no command running, a pool user that arrived after the others took the
+//! rest would otherwise wait for a connection nobody uses until its acquire timed out.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
-use sqlx::{Connection, PgConnection, PgPool, Postgres};
+use sqlx::{PgConnection, PgPool, Postgres};
+use tokio::time::Instant;
 
-/// A connection unused for this long is pinged before it is handed out (a server restart or
-/// an idle timeout shows up there), as the pool does (`store::connect`).
-const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
-
-/// A kept connection unused for this long goes back to the pool, for its other users.
-const RETURN_AFTER_IDLE: Duration = Duration::from_secs(5);
+/// A kept connection unused for this long goes back to the pool, for its other users. Under
+/// load a connection is reused within milliseconds, so this costs the command path nothing;
+/// it bounds how long a pool user waits behind idle kept connections. It is also short
+/// enough that a kept connection needs no ping before it is lent: a server restart shows up
+/// on the next statement (a connection error, safe to retry) and the pool replaces the
+/// connection.
+pub const RETURN_AFTER_IDLE: Duration = Duration::from_millis(100);
 
 /// The pool, and the connections kept out of it between uses.
 #[derive(Clone)]
 pub struct WarmConnections {
     pool: PgPool,
-    kept: Arc<Mutex<Vec<Kept>>>,
+    kept: Arc<Mutex<Kept>>,
     keep: usize,
     /// Set by [`WarmConnections::close`]: nothing is kept any more.
     closed: Arc<AtomicBool>,
 }
 
+#[derive(Default)]
 struct Kept {
+    /// Oldest first.
+    connections: Vec<Idle>,
+    /// Whether a task returning the idle ones is running (it stops when none is kept).
+    returning: bool,
+}
+
+struct Idle {
     connection: PoolConnection<Postgres>,
     since: Instant,
 }
@@ -46,7 +62,10 @@ impl WarmConnections {
     pub fn new(pool: PgPool, keep: usize) -> Self {
         Self {
             pool,
-            kept: Arc::new(Mutex::new(Vec::with_capacity(keep))),
+            kept: Arc::new(Mutex::new(Kept {
+                connections: Vec::with_capacity(keep),
+                returning: false,
+            })),
             keep,
             closed: Arc::new(AtomicBool::new(false)),
         }
@@ -67,85 +86,90 @@ impl WarmConnections {
     /// # Errors
     /// When the pool has none to give in time.
     pub async fn acquire(&self) -> Result<WarmConnection, sqlx::Error> {
-        while let Some(Kept {
-            mut connection,
-            since,
-        }) = self.take_newest()
-        {
-            if since.elapsed() < PING_AFTER_IDLE {
-                return Ok(self.lend(connection));
-            }
-            match connection.ping().await {
-                Ok(()) => return Ok(self.lend(connection)),
-                Err(error) => {
-                    tracing::info!(%error, "kept connection failed its ping; closing it");
-                    connection.close_on_drop();
-                }
-            }
-        }
-        Ok(self.lend(self.pool.acquire().await?))
-    }
-
-    fn lend(&self, connection: PoolConnection<Postgres>) -> WarmConnection {
-        WarmConnection {
+        let newest = self.lock().connections.pop();
+        let connection = match newest {
+            Some(idle) => idle.connection,
+            None => self.pool.acquire().await?,
+        };
+        Ok(WarmConnection {
             connection: Some(connection),
             home: self.clone(),
-        }
+        })
     }
 
-    fn take_newest(&self) -> Option<Kept> {
-        self.lock().pop()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Kept>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
         self.kept.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Keeps a connection whose work finished normally; returns the ones kept too long, and
-    /// any beyond `keep`, to the pool (dropped outside the lock: sqlx then pings them).
+    /// Keeps a connection whose work finished normally, or returns it to the pool when the
+    /// pool has nothing left for its other users, `keep` are kept already, or no runtime can
+    /// run the timer that returns it once idle.
     fn keep_or_return(&self, connection: PoolConnection<Postgres>) {
         // Every other connection out of the pool (a relay's lock session, a listener, another
         // request): someone may be waiting for this one.
         let pool_has_room = self.pool.num_idle() > 0
             || self.pool.size() < self.pool.options().get_max_connections();
-        if !pool_has_room {
-            drop(connection);
-            return;
+        let runtime = tokio::runtime::Handle::try_current();
+        if !pool_has_room || self.closed.load(Ordering::Acquire) || runtime.is_err() {
+            return drop(connection);
         }
-        let now = Instant::now();
-        let returned: Vec<Kept> = {
+        let (start_returning, returned) = {
             let mut kept = self.lock();
-            kept.push(Kept {
-                connection,
-                since: now,
-            });
-            // Oldest first: the stale ones are at the front.
-            let stale = kept
-                .iter()
-                .take_while(|k| now.duration_since(k.since) >= RETURN_AFTER_IDLE)
-                .count();
-            let keep = if self.closed.load(Ordering::Acquire) {
-                0
+            if kept.connections.len() >= self.keep {
+                (false, Some(connection))
             } else {
-                self.keep
-            };
-            let excess = kept.len().saturating_sub(keep).max(stale);
-            kept.drain(..excess).collect()
+                kept.connections.push(Idle {
+                    connection,
+                    since: Instant::now(),
+                });
+                (!std::mem::replace(&mut kept.returning, true), None)
+            }
         };
+        // Dropped outside the lock: sqlx then pings it on its way back.
         drop(returned);
+        if let (true, Ok(runtime)) = (start_returning, runtime) {
+            runtime.spawn(self.clone().return_idle());
+        }
+    }
+
+    /// Returns each kept connection to the pool once it has been idle for
+    /// [`RETURN_AFTER_IDLE`]; stops when none is kept.
+    async fn return_idle(self) {
+        loop {
+            let (stale, oldest) = {
+                let mut kept = self.lock();
+                let now = Instant::now();
+                let stale = kept
+                    .connections
+                    .iter()
+                    .take_while(|idle| now.duration_since(idle.since) >= RETURN_AFTER_IDLE)
+                    .count();
+                let stale: Vec<Idle> = kept.connections.drain(..stale).collect();
+                let oldest = kept.connections.first().map(|idle| idle.since);
+                if oldest.is_none() {
+                    kept.returning = false;
+                }
+                (stale, oldest)
+            };
+            drop(stale);
+            match oldest {
+                Some(since) => tokio::time::sleep_until(since + RETURN_AFTER_IDLE).await,
+                None => return,
+            }
+        }
     }
 
     /// Returns every kept connection to the pool and keeps none from now on. Call it before
     /// closing the pool: `PgPool::close` waits for every connection out of it, kept ones too.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        let returned: Vec<Kept> = self.lock().drain(..).collect();
+        let returned: Vec<Idle> = self.lock().connections.drain(..).collect();
         drop(returned);
     }
 
     /// How many connections are kept right now.
     pub fn kept(&self) -> usize {
-        self.lock().len()
+        self.lock().connections.len()
     }
 }
 

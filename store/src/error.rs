@@ -13,12 +13,27 @@ pub enum StoreError {
     /// Another write to the same aggregate (or with the same idempotency key) won the race.
     #[error("concurrent write to the same aggregate or idempotency key")]
     Conflict,
+    /// No connection to PostgreSQL could be had in time (the pool stayed busy, or the server
+    /// could not be reached): nothing was done; worth a retry shortly.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("event store: {0}")]
     EventStore(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            unavailable @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) => {
+                Self::Unavailable(unavailable)
+            }
+            other => Self::Database(other),
+        }
+    }
 }
 
 impl From<cqrs_es::AggregateError<DomainError>> for StoreError {
@@ -26,6 +41,14 @@ impl From<cqrs_es::AggregateError<DomainError>> for StoreError {
         match error {
             cqrs_es::AggregateError::UserError(rejection) => Self::Rejected(rejection),
             cqrs_es::AggregateError::AggregateConflict => Self::Conflict,
+            // The event repository reports a pool timeout as a connection error (see
+            // `event_repository::persistence`); the sqlx error inside says which.
+            cqrs_es::AggregateError::DatabaseConnectionError(cause) => {
+                match cause.downcast::<sqlx::Error>() {
+                    Ok(database) => Self::from(*database),
+                    Err(other) => Self::EventStore(other.to_string()),
+                }
+            }
             other => Self::EventStore(other.to_string()),
         }
     }

@@ -29,11 +29,11 @@ pub enum Target {
 /// The event store of one aggregate type.
 pub struct Repository<A: Aggregate> {
     connections: WarmConnections,
-    /// For loads outside a command, and the replays.
-    store: PersistedEventStore<OutboxEventRepository, Es<A>>,
+    /// For the replays.
     replays: OutboxEventRepository,
     /// `Some(n)`: snapshotted every n events, for aggregates with long streams.
     events_per_snapshot: Option<usize>,
+    aggregate: std::marker::PhantomData<fn() -> A>,
 }
 
 impl<A: Aggregate> Repository<A> {
@@ -48,15 +48,11 @@ impl<A: Aggregate> Repository<A> {
     }
 
     fn with_snapshots(connections: &WarmConnections, events_per_snapshot: Option<usize>) -> Self {
-        let pool = connections.pool().clone();
         Self {
             connections: connections.clone(),
-            store: event_store(
-                OutboxEventRepository::new(pool.clone()),
-                events_per_snapshot,
-            ),
-            replays: OutboxEventRepository::new(pool),
+            replays: OutboxEventRepository::new(connections.pool().clone()),
             events_per_snapshot,
+            aggregate: std::marker::PhantomData,
         }
     }
 
@@ -65,7 +61,15 @@ impl<A: Aggregate> Repository<A> {
     /// # Errors
     /// On database failure or an unreadable stream.
     pub async fn load(&self, id: &str) -> Result<(A, u64), StoreError> {
-        let context = self.store.load_aggregate(id).await?;
+        // On a kept connection, like a command's load: no ping on the way back, and no pool
+        // slot taken beside the kept ones.
+        let mut connection = self.connections.acquire().await?;
+        let repo = ConnectionEventRepository::new(&mut connection, &self.replays);
+        let context: EventStoreAggregateContext<Es<A>> =
+            event_store(repo, self.events_per_snapshot)
+                .load_aggregate(id)
+                .await?;
+        connection.finish();
         Ok((context.aggregate.0, context.current_sequence as u64))
     }
 

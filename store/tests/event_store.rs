@@ -434,6 +434,39 @@ async fn a_connection_is_not_kept_when_the_pool_has_nothing_left_for_others() {
 }
 
 #[tokio::test]
+async fn kept_connections_go_back_to_the_pool_when_its_other_users_took_the_rest() {
+    let pool = fresh_database().await; // 5 connections
+    let connections = WarmConnections::new(pool.clone(), 2);
+    let first = connections.acquire().await.unwrap();
+    let second = connections.acquire().await.unwrap();
+    first.finish();
+    second.finish();
+    assert_eq!(connections.kept(), 2, "kept while the pool had room");
+    // Long-lived users of the pool itself (a relay's lock session, its listener, its
+    // acknowledger) then take every connection left.
+    let mut long_lived = Vec::new();
+    for _ in 0..3 {
+        long_lived.push(pool.acquire().await.unwrap());
+    }
+    // One more user of the pool (a load outside a command) must not wait for a command to
+    // finish: with no command running, the kept connections would otherwise never go back
+    // and it would time out.
+    let started = std::time::Instant::now();
+    let served = tokio::time::timeout(std::time::Duration::from_secs(2), pool.acquire())
+        .await
+        .expect("the pool's other users are served from the kept connections")
+        .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(500),
+        "served after {:?}",
+        started.elapsed()
+    );
+    assert!(connections.kept() < 2);
+    drop(served);
+    drop(long_lived);
+}
+
+#[tokio::test]
 async fn a_pool_planning_per_run_never_reuses_a_generic_plan() {
     let pool = fresh_database().await;
     let url = pool

@@ -61,7 +61,7 @@ pub(crate) struct Requeued {
 
 fn store_error(error: StoreError) -> AdminError {
     match error {
-        StoreError::Database(error) => event_store(error),
+        StoreError::Database(error) | StoreError::Unavailable(error) => event_store(error),
         other => AdminError::problem(
             platform::Problem::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,

@@ -256,3 +256,53 @@ async fn commands_answer_id_version_and_token_and_the_document_lists_them() {
         .unwrap();
     assert_eq!(ready, json!({ "database": true, "broker": true }));
 }
+
+#[tokio::test]
+async fn a_command_finding_no_database_connection_is_a_503_to_retry_and_changes_nothing() {
+    let platform = platform().await;
+    // A second command-api of the platform, whose pool someone else has taken entirely.
+    let mut settings = platform.settings();
+    settings.relay_enabled = false;
+    let app = command_api::App::build(settings).await.unwrap();
+    let pool = app.state().pool().clone();
+    let url = format!("http://{}/v1/tasks", app.address());
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(app.run(shutdown.clone()));
+    let mut taken = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        taken.push(pool.acquire().await.unwrap());
+    }
+    let create = || {
+        platform
+            .client
+            .post(&url)
+            .bearer_auth(platform.token("acme", &["admin"]))
+            .json(&json!({ "title": "write the report" }))
+            .send()
+    };
+
+    let response = create().await.unwrap();
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap()),
+        Some("1")
+    );
+    let (status, body) = problem(response).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["type"], "/problems/busy");
+    assert!(
+        body["detail"].as_str().unwrap().contains("not applied"),
+        "{body}"
+    );
+    assert!(platform.stored_events().await.is_empty());
+
+    // Once connections are free again, the same request goes through.
+    drop(taken);
+    let response = create().await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(platform.stored_events().await.len(), 1);
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+}
