@@ -74,6 +74,7 @@ impl ConsumerContext for SeekToStoredOffsets {
                         partition: e.partition(),
                     })
                     .collect();
+                let mut starts = Vec::with_capacity(keys.len());
                 for key in keys {
                     // Not in the copy: nothing of the partition was applied as far as we know,
                     // so from its beginning; the batch skips what the stored offsets it reads
@@ -85,8 +86,9 @@ impl ConsumerContext for SeekToStoredOffsets {
                         .get(&key)
                         .map_or(Offset::Beginning, |next| Offset::Offset(*next));
                     let _ = assignment.set_partition_offset(&key.topic, key.partition, next);
+                    starts.push(format!("{}[{}]@{next:?}", key.topic, key.partition));
                 }
-                tracing::info!(partitions = assignment.count(), consumer = %self.label, "partitions assigned");
+                tracing::info!(consumer = %self.label, partitions = %starts.join(" "), "partitions assigned");
                 if let Err(error) = consumer.assign(assignment) {
                     tracing::error!(%error, consumer = %self.label, "assigning partitions failed");
                 }
@@ -102,21 +104,67 @@ impl ConsumerContext for SeekToStoredOffsets {
     }
 }
 
-/// Seeks each partition back to the offset a batch found it past (records in between were
-/// never applied). A partition no longer assigned (a rebalance meanwhile) refuses the seek:
-/// its new owner starts from the stored offset anyway, so that is only logged.
-pub fn rewind(
-    consumer: &impl Consumer<SeekToStoredOffsets>,
-    positions: &HashMap<PartitionKey, i64>,
-) {
-    for (key, offset) in positions {
-        if let Err(error) = consumer.seek(
-            &key.topic,
-            key.partition,
-            Offset::Offset(*offset),
-            std::time::Duration::from_secs(5),
-        ) {
-            tracing::warn!(%error, topic = %key.topic, partition = key.partition, "rewind failed");
+/// Seeks partitions back to the offsets batches found them past (records in between were
+/// never applied).
+///
+/// A fetch from an offset inside a record batch should answer with that batch (the client
+/// drops its records below the offset), and Kafka's does. Tansu 0.6's object-store storage
+/// (`memory://`, `s3://`) answers with the batches that *start* at or after the offset,
+/// skipping the rest of the one that holds it: a consumer stopped mid-batch (a crash, a
+/// rebalance, a projector batch that ended inside a producer's batch) and started again there
+/// gets the next batch, a gap — and seeking to the same offset again would get it again,
+/// forever. So when a partition's rewind repeats with nothing applied in between, it seeks
+/// further back each time (1, 2, 4, ... records) until a fetch returns the batch that holds
+/// the offset; the records before it are skipped as applied.
+#[derive(Default)]
+pub struct Rewinds {
+    /// Per partition: the offset of its last rewind, and how far before it that one sought.
+    last: HashMap<PartitionKey, (i64, i64)>,
+}
+
+impl Rewinds {
+    /// Where to seek each partition of `positions` (the offsets a batch found them past).
+    pub fn plan(&mut self, positions: &HashMap<PartitionKey, i64>) -> Vec<(PartitionKey, i64)> {
+        positions
+            .iter()
+            .map(|(key, &offset)| {
+                let back = match self.last.get(key) {
+                    Some(&(last, back)) if last == offset => back.saturating_mul(2).max(1),
+                    _ => 0,
+                };
+                self.last.insert(key.clone(), (offset, back));
+                if back > 0 {
+                    tracing::info!(topic = %key.topic, partition = key.partition, offset, back, "the fetch skipped past the offset again; seeking further back");
+                }
+                (key.clone(), (offset - back).max(0))
+            })
+            .collect()
+    }
+
+    /// Partitions that applied records: their next rewind starts at its offset again.
+    pub fn progressed<'k>(&mut self, partitions: impl IntoIterator<Item = &'k PartitionKey>) {
+        for key in partitions {
+            self.last.remove(key);
+        }
+    }
+
+    /// Seeks as [`Rewinds::plan`] says. A partition no longer assigned (a rebalance meanwhile)
+    /// refuses the seek: its new owner starts from the stored offset anyway, so that is only
+    /// logged.
+    pub fn rewind<C: ConsumerContext>(
+        &mut self,
+        consumer: &impl Consumer<C>,
+        positions: &HashMap<PartitionKey, i64>,
+    ) {
+        for (key, offset) in self.plan(positions) {
+            if let Err(error) = consumer.seek(
+                &key.topic,
+                key.partition,
+                Offset::Offset(offset),
+                std::time::Duration::from_secs(5),
+            ) {
+                tracing::warn!(%error, topic = %key.topic, partition = key.partition, "rewind failed");
+            }
         }
     }
 }
@@ -185,6 +233,34 @@ mod tests {
             topic: "t".into(),
             partition,
         }
+    }
+
+    #[test]
+    fn a_repeated_rewind_seeks_further_back_each_time_until_progress() {
+        let mut rewinds = Rewinds::default();
+        let at = |offset| HashMap::from([(key(0), offset)]);
+        let seek = |rewinds: &mut Rewinds, offset| rewinds.plan(&at(offset))[0].1;
+        // The first rewind to an offset seeks to it.
+        assert_eq!(seek(&mut rewinds, 98), 98);
+        // The fetch skipped past it again: 1, 2, 4, ... records before it, never below 0.
+        assert_eq!(seek(&mut rewinds, 98), 97);
+        assert_eq!(seek(&mut rewinds, 98), 96);
+        assert_eq!(seek(&mut rewinds, 98), 94);
+        assert_eq!(seek(&mut rewinds, 98), 90);
+        // A rewind to another offset starts over.
+        assert_eq!(seek(&mut rewinds, 150), 150);
+        assert_eq!(seek(&mut rewinds, 150), 149);
+        // So does one after the partition applied records.
+        rewinds.progressed([&key(0)]);
+        assert_eq!(seek(&mut rewinds, 150), 150);
+        for _ in 0..10 {
+            seek(&mut rewinds, 3);
+        }
+        assert_eq!(seek(&mut rewinds, 3), 0);
+        // Partitions are apart.
+        let mut rewinds = Rewinds::default();
+        seek(&mut rewinds, 10);
+        assert_eq!(rewinds.plan(&HashMap::from([(key(1), 10)]))[0].1, 10);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
+use messaging::consumer::Rewinds;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use sqlx::{PgConnection, PgPool};
@@ -96,6 +97,7 @@ pub async fn rebuild_checked(
             .map(|k| (k.clone(), stored.get(k).copied().unwrap_or(0)))
             .collect(),
     )?;
+    let mut rewinds = Rewinds::default();
     // Converge on the live generation's offsets, compare, swap — under the live offsets' lock.
     let deadline = Instant::now() + CONVERGE_TIMEOUT;
     let differences = loop {
@@ -145,7 +147,7 @@ pub async fn rebuild_checked(
             continue;
         }
         let limits: HashMap<PartitionKey, i64> = live_offsets;
-        events += consume(runtime, &consumer, new, Some(&limits)).await?;
+        events += consume(runtime, &consumer, &mut rewinds, new, Some(&limits)).await?;
         // Records past the limits were read and dropped: re-position at what is stored.
         let stored = stored_offsets(&runtime.pool, new).await?;
         reposition(
@@ -270,6 +272,7 @@ async fn load(
     bar: &ProgressBar,
 ) -> Result<usize, ProjectorError> {
     let consumer = assigned_consumer(runtime, &share.keys().map(|k| (k.clone(), 0)).collect())?;
+    let mut rewinds = Rewinds::default();
     let mut events = 0;
     loop {
         let stored = stored_offsets(&runtime.pool, generation).await?;
@@ -280,7 +283,7 @@ async fn load(
         {
             return Ok(events);
         }
-        events += consume(runtime, &consumer, generation, None).await?;
+        events += consume(runtime, &consumer, &mut rewinds, generation, None).await?;
     }
 }
 
@@ -293,6 +296,7 @@ const REBUILD_BATCH: usize = 2_000;
 async fn consume(
     runtime: &Runtime,
     consumer: &StreamConsumer,
+    rewinds: &mut Rewinds,
     generation: Generation,
     limits: Option<&HashMap<PartitionKey, i64>>,
 ) -> Result<usize, ProjectorError> {
@@ -305,11 +309,12 @@ async fn consume(
     let mut db = runtime.pool.acquire().await?;
     let outcome = apply_batch(runtime, &mut db, generation, &inbound, limits, false).await?;
     runtime.metrics.record(generation.projection, &outcome);
-    for (key, offset) in &outcome.rewind {
+    rewinds.progressed(outcome.next_offsets.keys());
+    for (key, offset) in rewinds.plan(&outcome.rewind) {
         consumer.seek(
             &key.topic,
             key.partition,
-            Offset::Offset(*offset),
+            Offset::Offset(offset),
             Duration::from_secs(5),
         )?;
     }

@@ -14,7 +14,7 @@ use domain::subscription::SubscriptionEvent;
 use domain::task::TaskEvent;
 use futures::StreamExt;
 use messaging::consumer::{
-    OffsetCache, OffsetTracker, PartitionKey, Position, SeekToStoredOffsets,
+    OffsetCache, OffsetTracker, PartitionKey, Position, Rewinds, SeekToStoredOffsets,
 };
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message;
@@ -82,6 +82,7 @@ impl Intake {
         .map(|t| t.name(&self.topic_prefix));
         consumer.subscribe(&topics.each_ref().map(String::as_str))?;
         let mut batches = consumer.stream().ready_chunks(200);
+        let mut rewinds = Rewinds::default();
         loop {
             let chunk = tokio::select! {
                 chunk = batches.next() => chunk,
@@ -116,7 +117,8 @@ impl Intake {
             }
             let applied = self.apply(&records).await?;
             known.replace(self.stored_offsets().await?);
-            messaging::consumer::rewind(&consumer, &applied.rewind);
+            rewinds.progressed(applied.next.keys());
+            rewinds.rewind(&consumer, &applied.rewind);
             // A hint for the next member of the group; PostgreSQL stays the truth.
             let mut hint = TopicPartitionList::new();
             for (key, offset) in applied.next {

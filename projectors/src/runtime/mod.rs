@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use messaging::consumer::Rewinds;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
@@ -74,6 +75,7 @@ pub async fn run_live(
     let consumer = group_consumer(runtime, generation, known.clone())?;
     forward_pending(runtime, generation.projection).await?;
     let mut analyzer = Analyzer::new(runtime.pool.clone(), generation);
+    let mut rewinds = Rewinds::default();
     let mut batches = consumer.stream().ready_chunks(MAX_BATCH);
     tracing::info!(projection = %generation.projection, generation = generation.number, "projection running");
     loop {
@@ -105,7 +107,8 @@ pub async fn run_live(
         let live = refresh(&known, &mut session, generation).await?;
         session.finish();
         if let Some(outcome) = &outcome {
-            messaging::consumer::rewind(&consumer, &outcome.rewind);
+            rewinds.progressed(outcome.next_offsets.keys());
+            rewinds.rewind(&consumer, &outcome.rewind);
             runtime.metrics.record(generation.projection, outcome);
             analyzer.maybe_start();
             commit_hint(&consumer, outcome)?;

@@ -18,9 +18,10 @@ fn spawn(platform: &Platform) -> KillOnDrop {
         .env("KAFKA_BROKERS", &settings.kafka_brokers)
         .env("SCHEMA_REGISTRY_URL", &settings.schema_registry_url)
         .env("TOPIC_PREFIX", &settings.topic_prefix)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .env("RUST_LOG", "warn,projectors=info,messaging=info")
+        // Its log, into the test's captured output (shown when the test fails).
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
         .spawn()
         .map(KillOnDrop)
         .expect("projectors starts")

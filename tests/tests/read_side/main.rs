@@ -3,6 +3,7 @@
 mod crash;
 mod dead_letters;
 mod lost_commits;
+mod mid_batch;
 mod read_your_writes;
 mod rebalance;
 mod rebuild;
