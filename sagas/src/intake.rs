@@ -15,6 +15,7 @@ use domain::task::TaskEvent;
 use futures::StreamExt;
 use messaging::consumer::{
     OffsetCache, OffsetTracker, PartitionKey, Position, Rewinds, SeekToStoredOffsets,
+    UnassignedWatch,
 };
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message;
@@ -83,6 +84,7 @@ impl Intake {
         consumer.subscribe(&topics.each_ref().map(String::as_str))?;
         let mut batches = consumer.stream().ready_chunks(200);
         let mut rewinds = Rewinds::default();
+        let mut unassigned = UnassignedWatch::default();
         loop {
             let chunk = tokio::select! {
                 chunk = batches.next() => chunk,
@@ -93,6 +95,7 @@ impl Intake {
             let Some(chunk) = chunk else { return Ok(()) };
             if chunk.is_empty() {
                 known.replace(self.stored_offsets().await?);
+                unassigned.check(&consumer, "sagas");
                 continue;
             }
             let mut records = Vec::with_capacity(chunk.len());

@@ -5,6 +5,7 @@ mod batch;
 mod consumer;
 mod dead_letters;
 mod offsets;
+mod orphans;
 mod statistics;
 
 use batch::is_generation_dropped;
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use messaging::consumer::Rewinds;
+use orphans::OrphanWatch;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
@@ -76,6 +78,7 @@ pub async fn run_live(
     forward_pending(runtime, generation.projection).await?;
     let mut analyzer = Analyzer::new(runtime.pool.clone(), generation);
     let mut rewinds = Rewinds::default();
+    let mut orphans = OrphanWatch::new();
     let mut batches = consumer.stream().ready_chunks(MAX_BATCH);
     tracing::info!(projection = %generation.projection, generation = generation.number, "projection running");
     loop {
@@ -118,6 +121,11 @@ pub async fn run_live(
         }
         if live != Some(generation.number) {
             return Ok(Stopped::Swapped);
+        }
+        if outcome.is_none() {
+            orphans
+                .check(runtime, generation, &consumer, &known.snapshot())
+                .await;
         }
     }
 }
