@@ -13,7 +13,7 @@ mod outbox;
 mod repository;
 
 pub use aggregate::{Es, Stored};
-pub use connections::{WarmConnection, WarmConnections};
+pub use connections::{WarmConnection, WarmConnections, RETURN_AFTER_IDLE};
 pub use database::{connect, connect_planning, create_database_if_missing, migrate, Planning};
 pub use error::StoreError;
 pub use event_repository::OutboxEventRepository;
