@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
@@ -170,45 +169,8 @@ impl Rewinds {
     }
 }
 
-/// How long a group member goes without partitions before it rejoins its group.
-pub const REJOIN_AFTER: Duration = Duration::from_secs(20);
-
-/// Rejoins the group when the consumer has had no partitions for [`REJOIN_AFTER`].
-///
-/// Tansu 0.6 answers a SyncGroup whose leader never sends the assignment (the leader was
-/// SIGKILLed, and a new member joined before its session expired) with an empty assignment
-/// after a few seconds, and starts no new rebalance once the dead leader's session expires:
-/// the survivor keeps no partitions for good (seen in the read-side crash test, about one run
-/// in ten). Leaving and subscribing again starts a rebalance the broker completes without the
-/// dead member. At most once per [`REJOIN_AFTER`], so a member that is surplus (more members
-/// than partitions) only costs its group a rebalance now and then.
-#[derive(Default)]
-pub struct UnassignedWatch {
-    since: Option<Instant>,
-}
-
-impl UnassignedWatch {
-    /// Call it on idle rounds (nothing consumed for a while).
-    pub fn check<C: ConsumerContext>(&mut self, consumer: &impl Consumer<C>, label: &str) {
-        let unassigned = consumer
-            .assignment()
-            .is_ok_and(|assignment| assignment.count() == 0);
-        if !unassigned {
-            self.since = None;
-            return;
-        }
-        let since = *self.since.get_or_insert_with(Instant::now);
-        if since.elapsed() < REJOIN_AFTER {
-            return;
-        }
-        self.since = Some(Instant::now());
-        tracing::warn!(consumer = label, after = ?REJOIN_AFTER, "no partitions assigned; rejoining the group");
-        rejoin(consumer, label);
-    }
-}
-
 /// Leaves the consumer's group and joins it again with the same topics, which makes the group
-/// rebalance (see [`UnassignedWatch`] for why a member would).
+/// rebalance (see [`crate::StallWatch`] for why a member would).
 pub fn rejoin<C: ConsumerContext>(consumer: &impl Consumer<C>, label: &str) {
     let Ok(subscription) = consumer.subscription() else {
         return;

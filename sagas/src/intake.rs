@@ -15,8 +15,8 @@ use domain::task::TaskEvent;
 use futures::StreamExt;
 use messaging::consumer::{
     OffsetCache, OffsetTracker, PartitionKey, Position, Rewinds, SeekToStoredOffsets,
-    UnassignedWatch,
 };
+use messaging::StallWatch;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -27,6 +27,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::instances::{self, NewSaga};
 use crate::workflows::{agent_deployment, billing_cycle, conversation_reply, task_execution};
+
+/// How often an idle intake looks for partitions that nobody moves forward ([`StallWatch`]).
+const STALL_CHECK_EVERY: Duration = Duration::from_secs(10);
 
 /// A consumed record: where it was, its bytes, and the decoded event or why it did not decode.
 struct Consumed {
@@ -84,7 +87,7 @@ impl Intake {
         consumer.subscribe(&topics.each_ref().map(String::as_str))?;
         let mut batches = consumer.stream().ready_chunks(200);
         let mut rewinds = Rewinds::default();
-        let mut unassigned = UnassignedWatch::default();
+        let mut stalls = StallWatch::new(STALL_CHECK_EVERY);
         loop {
             let chunk = tokio::select! {
                 chunk = batches.next() => chunk,
@@ -94,8 +97,11 @@ impl Intake {
             };
             let Some(chunk) = chunk else { return Ok(()) };
             if chunk.is_empty() {
-                known.replace(self.stored_offsets().await?);
-                unassigned.check(&consumer, "sagas");
+                let stored = self.stored_offsets().await?;
+                stalls
+                    .check(&consumer, &self.brokers, &stored, "sagas")
+                    .await;
+                known.replace(stored);
                 continue;
             }
             let mut records = Vec::with_capacity(chunk.len());

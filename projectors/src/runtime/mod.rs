@@ -5,7 +5,6 @@ mod batch;
 mod consumer;
 mod dead_letters;
 mod offsets;
-mod orphans;
 mod statistics;
 
 use batch::is_generation_dropped;
@@ -20,7 +19,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use messaging::consumer::Rewinds;
-use orphans::OrphanWatch;
+use messaging::StallWatch;
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::producer::FutureProducer;
 use rdkafka::{Offset, TopicPartitionList};
@@ -45,6 +44,10 @@ pub struct Runtime {
     pub topic_prefix: String,
     pub metrics: Metrics,
 }
+
+/// How often an idle runner looks for partitions that nobody moves forward
+/// ([`StallWatch`]).
+const STALL_CHECK_EVERY: Duration = Duration::from_secs(10);
 
 /// Why a live runner returned.
 #[derive(Debug, PartialEq, Eq)]
@@ -78,7 +81,7 @@ pub async fn run_live(
     forward_pending(runtime, generation.projection).await?;
     let mut analyzer = Analyzer::new(runtime.pool.clone(), generation);
     let mut rewinds = Rewinds::default();
-    let mut orphans = OrphanWatch::new();
+    let mut stalls = StallWatch::new(STALL_CHECK_EVERY);
     let mut batches = consumer.stream().ready_chunks(MAX_BATCH);
     tracing::info!(projection = %generation.projection, generation = generation.number, "projection running");
     loop {
@@ -123,8 +126,10 @@ pub async fn run_live(
             return Ok(Stopped::Swapped);
         }
         if outcome.is_none() {
-            orphans
-                .check(runtime, generation, &consumer, &known.snapshot())
+            let label = generation.projection.as_str();
+            let stored = known.snapshot();
+            stalls
+                .check(&consumer, &runtime.brokers, &stored, label)
                 .await;
         }
     }

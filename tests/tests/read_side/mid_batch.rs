@@ -39,12 +39,11 @@ async fn one_batch(producer: &FutureProducer, topic: &str, first: usize, count: 
     futures::future::join_all(sends).await;
 }
 
-#[tokio::test]
-async fn a_stored_offset_inside_a_record_batch_resumes_there() {
-    let brokers = shared_brokers();
+/// A topic of one partition, with the given batches produced in turn (sizes), and a producer.
+async fn topic_of_batches(brokers: &str, batches: &[usize]) -> String {
     let topic = format!("__mid_batch_{}", uuid::Uuid::new_v4().simple());
     let settings = KafkaSettings {
-        brokers: brokers.clone(),
+        brokers: brokers.to_owned(),
         topic_prefix: String::new(),
         partitions: 1,
         replication: 1,
@@ -54,52 +53,70 @@ async fn a_stored_offset_inside_a_record_batch_resumes_there() {
         .await
         .unwrap();
     let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
+        .set("bootstrap.servers", brokers)
         .set("linger.ms", "200")
         .create()
         .unwrap();
-    one_batch(&producer, &topic, 0, 10).await; // offsets 0–9
-    one_batch(&producer, &topic, 10, 10).await; // offsets 10–19
+    let mut first = 0;
+    for &size in batches {
+        one_batch(&producer, &topic, first, size).await;
+        first += size;
+    }
+    topic
+}
 
-    // Applied up to offset 4 before a crash: the next is 5, inside the first batch.
+/// Consumes `topic` as the projectors and the sagas' intake do (stored offsets, the gap check,
+/// rewinds) from the stored next offset `from`, until `last` is applied; returns the offsets
+/// applied.
+async fn consume(brokers: &str, topic: &str, from: i64, last: i64) -> Vec<i64> {
     let key = PartitionKey {
-        topic: topic.clone(),
+        topic: topic.to_owned(),
         partition: 0,
     };
-    let mut stored = HashMap::from([(key.clone(), 5_i64)]);
+    let mut stored = HashMap::from([(key.clone(), from)]);
     let known = OffsetCache::default();
     known.replace(stored.clone());
     let consumer: StreamConsumer<SeekToStoredOffsets> = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
+        .set("bootstrap.servers", brokers)
         .set("group.id", format!("{topic}.reader"))
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         .set("fetch.wait.max.ms", "10")
         .create_with_context(SeekToStoredOffsets::new(known, "mid-batch test"))
         .unwrap();
-    consumer.subscribe(&[topic.as_str()]).unwrap();
+    consumer.subscribe(&[topic]).unwrap();
 
     let mut applied = Vec::new();
     let mut rewinds = Rewinds::default();
     let mut stream = consumer.stream();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while applied.last() != Some(&19) {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let Ok(Some(message)) = tokio::time::timeout(remaining, stream.next()).await else {
-            panic!("stopped at {applied:?} (next expected {stored:?})");
+    while applied.last() != Some(&last) {
+        assert!(
+            Instant::now() < deadline,
+            "stopped at {applied:?} (next expected {stored:?})"
+        );
+        let Ok(message) = tokio::time::timeout(Duration::from_millis(500), stream.next()).await
+        else {
+            continue;
         };
-        let offset = message.unwrap().offset();
+        let offset = message.unwrap().unwrap().offset();
         let mut tracker = OffsetTracker::new(&stored);
-        let position = tracker.place(&key, offset);
-        let (next, rewind) = tracker.finish();
-        match position {
-            Position::Next => applied.push(offset),
-            Position::Applied => {}
-            Position::Gap(_) => {}
+        if tracker.place(&key, offset) == Position::Next {
+            applied.push(offset);
         }
+        let (next, rewind) = tracker.finish();
         rewinds.progressed(next.keys());
         stored.extend(next);
         rewinds.rewind(&consumer, &rewind);
     }
+    applied
+}
+
+#[tokio::test]
+async fn a_stored_offset_inside_a_record_batch_resumes_there() {
+    let brokers = shared_brokers();
+    // Offsets 0–9 in one batch, 10–19 in the next; applied up to 4 before a crash.
+    let topic = topic_of_batches(&brokers, &[10, 10]).await;
+    let applied = consume(&brokers, &topic, 5, 19).await;
     assert_eq!(applied, (5..20).collect::<Vec<i64>>());
 }
