@@ -223,9 +223,12 @@ pub fn command_api_binary() -> PathBuf {
     workspace_binary("command-api")
 }
 
-/// A binary of this workspace (package and binary share the name), built when missing or
-/// older than its sources (cargo decides; a no-op build takes a moment): a test run right after
-/// a change must not start the binary of before it.
+/// A binary of this workspace (package and binary share the name), built when missing.
+///
+/// Only when missing: `scripts/test` builds the binaries first, and a build from inside a test
+/// run (`cargo build --workspace --bins`, whose features differ from the test build's) relinks
+/// them and took 40 s, which a test's own deadlines do not allow for. So after changing a
+/// service, run `cargo build --workspace --bins` before running a test on its own.
 pub fn workspace_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test> → target/<profile>/<name>
@@ -233,17 +236,18 @@ pub fn workspace_binary(name: &str) -> PathBuf {
         .parent()
         .and_then(|deps| deps.parent())
         .expect("target profile dir");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut build = std::process::Command::new(cargo);
-    // The whole workspace's binaries, as scripts/test builds them: building one package alone
-    // would resolve the dependencies' features differently and rebuild them.
-    build.args(["build", "--workspace", "--bins"]);
-    if profile_dir.ends_with("release") {
-        build.arg("--release");
+    let binary = profile_dir.join(name);
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut build = std::process::Command::new(cargo);
+        build.args(["build", "-p", name, "--bin", name]);
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo runs");
+        assert!(status.success(), "building {name} failed");
     }
-    let status = build.status().expect("cargo runs");
-    assert!(status.success(), "building {name} failed");
-    profile_dir.join(name)
+    binary
 }
 
 /// Settings for a projectors service joining `platform`.
