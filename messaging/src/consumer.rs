@@ -169,27 +169,6 @@ impl Rewinds {
     }
 }
 
-/// Leaves the consumer's group and joins it again with the same topics, which makes the group
-/// rebalance (see [`crate::StallWatch`] for why a member would).
-pub fn rejoin<C: ConsumerContext>(consumer: &impl Consumer<C>, label: &str) {
-    let Ok(subscription) = consumer.subscription() else {
-        return;
-    };
-    let topics: Vec<String> = subscription
-        .elements()
-        .iter()
-        .map(|element| element.topic().to_owned())
-        .collect();
-    if topics.is_empty() {
-        return;
-    }
-    consumer.unsubscribe();
-    let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-    if let Err(error) = consumer.subscribe(&topics) {
-        tracing::error!(%error, consumer = label, "subscribing again failed");
-    }
-}
-
 /// Where a record stands against the offsets a batch expects.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Position {

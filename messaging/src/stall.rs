@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{Consumer, ConsumerContext};
 
-use crate::consumer::{rejoin, PartitionKey};
+use crate::consumer::PartitionKey;
 use crate::watermarks::high_watermarks;
 
 pub struct StallWatch {
@@ -46,15 +46,7 @@ impl StallWatch {
             return;
         }
         self.last_look = Instant::now();
-        let Ok(subscription) = consumer.subscription() else {
-            return;
-        };
-        let topics: Vec<String> = subscription
-            .elements()
-            .iter()
-            .map(|element| element.topic().to_owned())
-            .collect();
-        let marks = match high_watermarks(brokers, topics).await {
+        let marks = match high_watermarks(brokers, subscribed_topics(consumer)).await {
             Ok(marks) => marks,
             Err(error) => {
                 tracing::debug!(%error, consumer = label, "high watermarks unavailable; looking for stalled partitions later");
@@ -82,6 +74,33 @@ impl StallWatch {
             self.lagging.clear();
         }
     }
+}
+
+/// Leaves the consumer's group and joins it again with the same topics, which makes the group
+/// rebalance.
+fn rejoin<C: ConsumerContext>(consumer: &impl Consumer<C>, label: &str) {
+    let topics = subscribed_topics(consumer);
+    if topics.is_empty() {
+        return;
+    }
+    consumer.unsubscribe();
+    let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+    if let Err(error) = consumer.subscribe(&topics) {
+        tracing::error!(%error, consumer = label, "subscribing again failed");
+    }
+}
+
+fn subscribed_topics<C: ConsumerContext>(consumer: &impl Consumer<C>) -> Vec<String> {
+    consumer
+        .subscription()
+        .map(|subscription| {
+            subscription
+                .elements()
+                .iter()
+                .map(|element| element.topic().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The partitions behind their high watermark, with their stored next offsets (0 when none is
