@@ -13,8 +13,9 @@ pub enum StoreError {
     /// Another write to the same aggregate (or with the same idempotency key) won the race.
     #[error("concurrent write to the same aggregate or idempotency key")]
     Conflict,
-    /// No connection to PostgreSQL could be had in time (the pool stayed busy, or the server
-    /// could not be reached): nothing was done; worth a retry shortly.
+    /// No connection could be had from the pool (it stayed busy past its acquire timeout, or
+    /// it is closing): nothing was done; worth a retry shortly. A server that cannot be reached
+    /// is a `Database` error.
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
     #[error("database: {0}")]
