@@ -32,6 +32,7 @@ COUNTERS_AND_GAUGES = {
 HISTOGRAMS = {
     "http_request_duration_seconds",  # command-api, query-api {service,method,path}
     "relay_publish_latency_seconds",  # command-api
+    "projector_event_delay_seconds",  # projectors {projection}
 }
 ALLOWED_METRICS = COUNTERS_AND_GAUGES | {
     h + suffix for h in HISTOGRAMS for suffix in ("_bucket", "_sum", "_count")

@@ -1,9 +1,11 @@
-//! Commit → broker acknowledgement, per record, as the relay itself measures it: the bench
-//! installs this process's `metrics` recorder before the command-api starts, keeps the relay's
+//! Commit → broker acknowledgement, per record, as the relay itself measures it, and event →
+//! applied by the tasks projection, as its live runner measures it: the bench installs this
+//! process's `metrics` recorder before the command-api starts, keeps the relay's
 //! `relay_publish_latency_seconds` samples (outbox row written → `acks=all` acknowledgement)
-//! in an HDR histogram, and ignores every other metric. The command-api's Prometheus recorder
-//! then finds a recorder installed and stays out of the way (its `/metrics` renders empty
-//! families, which this bench does not read).
+//! and the tasks projection's `projector_event_delay_seconds` samples (event occurred → its
+//! batch committed) in HDR histograms, and ignores every other metric. The services'
+//! Prometheus recorder then finds a recorder installed and stays out of the way (their
+//! `/metrics` render empty families, which this bench does not read).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -33,15 +35,20 @@ impl HistogramFn for Samples {
     }
 }
 
-/// The relay's publish latencies, read phase by phase.
+/// The relay's publish latencies and the tasks projection's delays, read phase by phase.
 #[derive(Clone)]
 pub struct AckProbe {
     samples: Arc<Samples>,
+    projected: Arc<Samples>,
 }
 
 struct AckRecorder {
     samples: Arc<Samples>,
+    projected: Arc<Samples>,
 }
+
+/// The projection whose delays are kept: the one `bench visible` reads from.
+const PROJECTED_BY: &str = "tasks";
 
 impl Recorder for AckRecorder {
     fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
@@ -59,6 +66,12 @@ impl Recorder for AckRecorder {
     fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> MetricHistogram {
         if key.name() == messaging::PUBLISH_LATENCY_SECONDS {
             MetricHistogram::from_arc(self.samples.clone())
+        } else if key.name() == projectors::metrics::EVENT_DELAY_SECONDS
+            && key
+                .labels()
+                .any(|label| label.key() == "projection" && label.value() == PROJECTED_BY)
+        {
+            MetricHistogram::from_arc(self.projected.clone())
         } else {
             MetricHistogram::noop()
         }
@@ -72,12 +85,14 @@ impl AckProbe {
     /// When a recorder is already installed.
     pub fn install() -> anyhow::Result<Self> {
         let samples = Arc::new(Samples::default());
+        let projected = Arc::new(Samples::default());
         metrics::set_global_recorder(AckRecorder {
             samples: samples.clone(),
+            projected: projected.clone(),
         })
         .map_err(|error| anyhow::anyhow!("{error}"))
         .context("installing the bench's metrics recorder")?;
-        Ok(Self { samples })
+        Ok(Self { samples, projected })
     }
 
     /// Records acknowledged so far.
@@ -93,5 +108,11 @@ impl AckProbe {
     /// The latencies recorded since the last call; recording starts afresh.
     pub fn take_latencies(&self) -> Histogram<u64> {
         self.samples.latencies.take()
+    }
+
+    /// Event occurred → applied by the tasks projection, since the last call; recording
+    /// starts afresh.
+    pub fn take_projected(&self) -> Histogram<u64> {
+        self.projected.latencies.take()
     }
 }

@@ -9,15 +9,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use futures::future::join_all;
+use hdrhistogram::Histogram;
 use projectors::ProjectionName;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
+use crate::acks::AckProbe;
 use crate::api::{Api, Read};
 use crate::cli::VisibleArgs;
 use crate::isolation::{self, Names};
 use crate::platform::Platform;
 use crate::read_side::ReadSide;
-use crate::stats::{Percentiles, Recorder};
+use crate::stats::{histogram, Percentiles, Recorder};
 
 /// Visible p99 at the offered rate, in milliseconds.
 pub const VISIBLE_P99_TARGET_MS: f64 = 100.0;
@@ -38,6 +40,10 @@ pub struct Paced {
     pub visible: Recorder,
     /// Reads that came back not (yet) visible and were repeated.
     pub repeated: u64,
+    /// Commit → acknowledged by the broker (the relay's own measure), every event.
+    pub published: Histogram<u64>,
+    /// Event occurred → applied by the tasks projection (its live runner's own measure).
+    pub projected: Histogram<u64>,
 }
 
 impl Paced {
@@ -61,7 +67,9 @@ pub async fn run(args: VisibleArgs) -> anyhow::Result<()> {
         "create-task commands at {}/s for {} s; {cores} cores; brokers {}; database {}, topics {}.*",
         args.rate, args.seconds, args.servers.brokers, names.database, names.topic_prefix
     );
-    let measured = measure(&args, &names).await;
+    // Before the services start, so that every sample of theirs is ours.
+    let probe = AckProbe::install()?;
+    let measured = measure(&args, &names, &probe).await;
     if !args.servers.keep {
         if let Err(error) = isolation::drop_database(&args.servers.postgres, &names.database).await
         {
@@ -76,7 +84,7 @@ pub async fn run(args: VisibleArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn measure(args: &VisibleArgs, names: &Names) -> anyhow::Result<Paced> {
+async fn measure(args: &VisibleArgs, names: &Names, probe: &AckProbe) -> anyhow::Result<Paced> {
     let platform = Platform::start(&args.servers.postgres, &args.servers.brokers, names).await?;
     messaging::ensure_topics(&platform.kafka_settings())
         .await
@@ -87,7 +95,7 @@ async fn measure(args: &VisibleArgs, names: &Names) -> anyhow::Result<Paced> {
         platform.base_url,
         read_side.query_url.as_deref().unwrap_or("?")
     );
-    let measured = phases(args, &platform, &read_side).await;
+    let measured = phases(args, &platform, &read_side, probe).await;
     let stopped = read_side.stop().await;
     let platform_stopped = platform.stop().await;
     let paced = measured?;
@@ -100,6 +108,7 @@ async fn phases(
     args: &VisibleArgs,
     platform: &Platform,
     read_side: &ReadSide,
+    probe: &AckProbe,
 ) -> anyhow::Result<Paced> {
     let api = Api::new(&platform.token)?;
     let query_url = read_side.query_url.clone().context("no query API")?;
@@ -118,7 +127,12 @@ async fn phases(
         warm.visible.failed
     );
     let duration = Duration::from_secs(args.seconds);
-    Ok(paced(&api, &platform.base_url, &query_url, args.rate, duration).await)
+    probe.take_latencies();
+    probe.take_projected();
+    let mut measured = paced(&api, &platform.base_url, &query_url, args.rate, duration).await;
+    measured.published = probe.take_latencies();
+    measured.projected = probe.take_projected();
+    Ok(measured)
 }
 
 /// Scheduled send → answered, and → visible (with how many reads were repeated).
@@ -178,6 +192,8 @@ async fn paced(
         commands: Recorder::default(),
         visible: Recorder::default(),
         repeated: 0,
+        published: histogram(),
+        projected: histogram(),
     };
     for outcome in join_all(sent).await {
         match outcome {
@@ -210,6 +226,14 @@ fn summary(paced: &Paced) {
     println!(
         "command (scheduled send → 201): {}",
         Percentiles::of(&paced.commands.latencies)
+    );
+    println!(
+        "  of which the events' way, commit → acknowledged by the broker (the relay's measure): {}",
+        Percentiles::of(&paced.published)
+    );
+    println!(
+        "  and event → applied by the tasks projection, committed (its runner's measure): {}",
+        Percentiles::of(&paced.projected)
     );
     let visible = Percentiles::of(&paced.visible.latencies);
     println!("visible (scheduled send → GET /v1/tasks/{{id}} with X-Consistency-Token answers 200 fresh): {visible}");

@@ -4,8 +4,29 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::{Arc, Mutex};
 
+use chrono::Utc;
+
 use crate::runtime::BatchOutcome;
 use crate::ProjectionName;
+
+/// The histogram of an event's time (its metadata's `occurred_at`, taken when the command was
+/// handled) to the commit of the live batch that applied it, in seconds, per projection: how
+/// far behind the write side each read model runs. Across machines it includes their clocks'
+/// difference.
+pub const EVENT_DELAY_SECONDS: &str = "projector_event_delay_seconds";
+
+/// Records the delay of every event a live batch applied; call right after its commit.
+pub fn record_delays(projection: ProjectionName, outcome: &BatchOutcome) {
+    if outcome.occurred_at.is_empty() {
+        return;
+    }
+    let now = Utc::now();
+    let histogram = metrics::histogram!(EVENT_DELAY_SECONDS, "projection" => projection.as_str());
+    for occurred_at in &outcome.occurred_at {
+        let delay = (now - *occurred_at).to_std().unwrap_or_default();
+        histogram.record(delay.as_secs_f64());
+    }
+}
 
 #[derive(Debug, Default, Clone, Copy)]
 struct Counters {
@@ -92,5 +113,52 @@ impl Metrics {
             );
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+    use metrics_exporter_prometheus::PrometheusBuilder;
+
+    use super::*;
+
+    #[test]
+    fn every_applied_event_s_delay_is_recorded_under_its_projection() {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&[1.0, 10.0])
+            .expect("buckets are given")
+            .build_recorder();
+        let handle = recorder.handle();
+        let now = Utc::now();
+        let outcome = BatchOutcome {
+            occurred_at: vec![
+                now - TimeDelta::seconds(5),
+                now,
+                now - TimeDelta::seconds(30),
+            ],
+            ..BatchOutcome::default()
+        };
+        metrics::with_local_recorder(&recorder, || {
+            record_delays(ProjectionName::Tasks, &outcome);
+            record_delays(ProjectionName::Usage, &BatchOutcome::default());
+        });
+
+        let text = handle.render();
+        let line = |series: &str| text.lines().any(|l| l == series);
+        assert!(
+            line(r#"projector_event_delay_seconds_count{projection="tasks"} 3"#),
+            "{text}"
+        );
+        assert!(
+            line(r#"projector_event_delay_seconds_bucket{projection="tasks",le="1"} 1"#),
+            "{text}"
+        );
+        assert!(
+            line(r#"projector_event_delay_seconds_bucket{projection="tasks",le="10"} 2"#),
+            "{text}"
+        );
+        // A batch that applied nothing records nothing.
+        assert!(!text.contains(r#"projection="usage""#), "{text}");
     }
 }

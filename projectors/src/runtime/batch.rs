@@ -4,6 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use backon::{BackoffBuilder as _, ExponentialBuilder};
+use chrono::{DateTime, Utc};
 
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use schemas::{AnyEvent, EventMetadata};
@@ -71,6 +72,9 @@ pub struct BatchOutcome {
     /// Already applied (offset below the stored one, or an aggregate version seen before).
     pub skipped: usize,
     pub dead_letters: usize,
+    /// When each applied event occurred (its metadata's time), for the projection's delay
+    /// histogram.
+    pub occurred_at: Vec<DateTime<Utc>>,
     pub next_offsets: HashMap<PartitionKey, i64>,
     /// Partitions whose records started after the stored offset (the consumer was positioned
     /// past records never applied): nothing of them was applied; seek back to the offset.
@@ -233,6 +237,7 @@ async fn apply_decoded(
                 *applied = meta.sequence;
                 advanced.insert(meta.aggregate_id, (meta.tenant_id.clone(), meta.sequence));
                 outcome.applied += 1;
+                outcome.occurred_at.push(meta.occurred_at);
             }
             continue;
         }
@@ -241,7 +246,8 @@ async fn apply_decoded(
             Ok(fresh) => {
                 savepoint.commit().await?;
                 if fresh {
-                    outcome.applied += 1
+                    outcome.applied += 1;
+                    outcome.occurred_at.push(meta.occurred_at);
                 } else {
                     outcome.skipped += 1
                 }

@@ -28,7 +28,7 @@ use sqlx::PgPool;
 use store::WarmConnections;
 use tokio_util::sync::CancellationToken;
 
-use crate::metrics::Metrics;
+use crate::metrics::{record_delays, Metrics};
 use crate::{Generation, ProjectorError};
 
 /// Records applied per transaction at most (fewer when fewer are ready).
@@ -106,7 +106,11 @@ pub async fn run_live(
             // dropped it already, nothing of the batch was committed.
             match apply_batch(runtime, &mut session, generation, &inbound, None, true).await {
                 Err(error) if is_generation_dropped(&error) => return Ok(Stopped::Swapped),
-                other => Some(other?),
+                other => {
+                    let outcome = other?;
+                    record_delays(generation.projection, &outcome);
+                    Some(outcome)
+                }
             }
         };
         // The swap check rides on the offsets' refresh: one statement per round.
