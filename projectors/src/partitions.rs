@@ -2,19 +2,9 @@
 
 use std::collections::HashMap;
 
-use rdkafka::consumer::BaseConsumer;
-
 use crate::projections::topics;
 use crate::runtime::PartitionKey;
 use crate::{ProjectionName, ProjectorError};
-
-/// A metadata client for watermarks (blocking calls; run them off the async threads).
-///
-/// # Errors
-/// When the client cannot be created.
-pub fn metadata_client(brokers: &str) -> Result<BaseConsumer, ProjectorError> {
-    Ok(messaging::watermarks::metadata_client(brokers)?)
-}
 
 /// Every partition of the projection's topics with its high watermark (next offset to be written).
 ///

@@ -46,7 +46,6 @@ pub struct WarmConnections {
     closed: Arc<AtomicBool>,
 }
 
-#[derive(Default)]
 struct Kept {
     /// Oldest first.
     connections: Vec<Idle>,

@@ -146,10 +146,7 @@ async fn any_accepts(brokers: &str) -> Result<(), String> {
 type Reading = (HashMap<PartitionId, i64>, Vec<String>);
 
 fn read_blocking(brokers: &str, topics: &[String]) -> Result<Reading, rdkafka::error::KafkaError> {
-    let client = projectors::partitions::metadata_client(brokers).map_err(|e| match e {
-        projectors::ProjectorError::Kafka(kafka) => kafka,
-        other => rdkafka::error::KafkaError::ClientCreation(other.to_string()),
-    })?;
+    let client = messaging::watermarks::metadata_client(brokers)?;
     let metadata = client.fetch_metadata(None, REQUEST_TIMEOUT)?;
     let mut marks = HashMap::new();
     let mut missing = Vec::new();
