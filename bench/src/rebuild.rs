@@ -1,14 +1,13 @@
 //! `bench rebuild`: the read side. A generated history goes straight onto fresh topics; then
 //! all six projections are built from offset 0 twice — first by the live projectors
-//! (generation 1, as a new deployment does), then by `projectors::rebuild::rebuild` for all six
-//! at once (generation 2, checked against 1 and swapped, as an operator does) — and the rows
+//! (generation 1, as a new deployment does), then by `projectors::rebuild::rebuild_together` for
+//! all six at once, one read of the topics for all (generation 2, checked against 1 and swapped, as an operator does) — and the rows
 //! they built are loaded again with a raw COPY into empty copies of the same tables.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::Context;
-use futures::future::join_all;
 use projectors::settings::Settings as ProjectorSettings;
 use projectors::{Generation, ProjectionName};
 use sqlx::PgPool;
@@ -204,7 +203,8 @@ async fn initial_build(
     })
 }
 
-/// `projectors::rebuild::rebuild` for all six at once: generation 2 from offset 0, checked
+/// `projectors::rebuild::rebuild_together` for all six (one read of the topics for all):
+/// generation 2 from offset 0, checked
 /// against generation 1 and swapped. The live projectors are stopped (nothing is written).
 async fn rebuild_all(
     settings: &ProjectorSettings,
@@ -220,24 +220,31 @@ async fn rebuild_all(
         let (pool, targets) = (pool.clone(), targets.clone());
         tokio::spawn(async move { progress::reached(&pool, 2, &targets, started, timeout).await })
     };
-    let rebuilds = ProjectionName::ALL.map(|projection| {
-        let runtime = runtime.clone();
-        tokio::spawn(async move {
-            let rebuilt = projectors::rebuild::rebuild(&runtime, projection, false).await;
-            (projection, rebuilt, started.elapsed())
-        })
-    });
+    let rebuilt = projectors::rebuild::rebuild_together(
+        &runtime,
+        &ProjectionName::ALL,
+        false,
+        projectors::rebuild::Check::MustMatch,
+    )
+    .await;
+    let returned = started.elapsed();
     let mut finished = HashMap::new();
     let mut failures = Vec::new();
-    for joined in join_all(rebuilds).await {
-        let (projection, rebuilt, at) = joined.context("a rebuild panicked")?;
-        match rebuilt {
-            Ok(rebuilt) if rebuilt.to == 2 => {
-                finished.insert(projection, at);
+    match rebuilt {
+        Ok(results) => {
+            for (projection, rebuilt) in results {
+                match rebuilt {
+                    Ok(rebuilt) if rebuilt.to == 2 => {
+                        finished.insert(projection, rebuilt.elapsed);
+                    }
+                    Ok(rebuilt) => {
+                        failures.push(format!("{projection}: built generation {}", rebuilt.to))
+                    }
+                    Err(error) => failures.push(format!("{projection}: {error}")),
+                }
             }
-            Ok(rebuilt) => failures.push(format!("{projection}: built generation {}", rebuilt.to)),
-            Err(error) => failures.push(format!("{projection}: {error}")),
         }
+        Err(error) => failures.push(format!("the bulk load: {error}")),
     }
     if !failures.is_empty() {
         watch.abort();
@@ -246,7 +253,7 @@ async fn rebuild_all(
     let caught_up = watch.await.context("the progress watch panicked")??;
     runtime.pool.close().await;
     Ok(Build {
-        elapsed: finished.values().copied().max().unwrap_or_default(),
+        elapsed: returned,
         caught_up,
         finished,
     })

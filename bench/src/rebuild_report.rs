@@ -96,7 +96,7 @@ pub fn initial(build: &Build, targets: &Targets) {
 
 pub fn rebuild(build: &Build, targets: &Targets) {
     println!();
-    println!("== rebuild: projectors::rebuild::rebuild for all six at once (generation 2 from offset 0, checked against 1, swapped; live projectors stopped) ==");
+    println!("== rebuild: projectors::rebuild::rebuild_together for all six, one read of the topics (generation 2 from offset 0, checked against 1, swapped; live projectors stopped) ==");
     phase(build, targets);
 }
 

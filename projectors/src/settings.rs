@@ -24,8 +24,15 @@ pub enum Command {
     /// Lag per partition of every live projection.
     Status,
     /// Build a new generation from offset 0, check it against the live one, swap atomically.
+    /// Several projections (or --all) are rebuilt together, reading the topics once for all;
+    /// each is still checked and swapped on its own.
     Rebuild {
-        projection: String,
+        /// The projections to rebuild (agents, tasks, conversations, billing, usage, audit).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        projections: Vec<String>,
+        /// Rebuild all six.
+        #[arg(long)]
+        all: bool,
         /// Swap even when the rebuilt rows differ from the live ones (after a fix to the
         /// projection, or to repair a damaged view); the differences are printed.
         #[arg(long)]

@@ -78,6 +78,7 @@ pub async fn rebuild_checked(
     rebuild_together(runtime, &[projection], progress, check)
         .await?
         .pop()
+        .map(|(_, rebuilt)| rebuilt)
         .unwrap_or_else(|| {
             Err(ProjectorError::CheckFailed(format!(
                 "{projection} was not rebuilt"
@@ -87,8 +88,8 @@ pub async fn rebuild_checked(
 
 /// Rebuilds several projections at once, each exactly as [`rebuild_checked`] does, but reading
 /// and decoding the topics once for all of them. Each is checked and swapped on its own: one
-/// whose check fails keeps its live generation while the others swap. The results are in the
-/// order of `projections` (a name given twice is rebuilt once).
+/// whose check fails keeps its live generation while the others swap. One result per
+/// projection, in the order of `projections` (a name given twice is rebuilt once).
 ///
 /// # Errors
 /// On broker or database failure before or during the bulk load, for all of them (nothing
@@ -98,17 +99,22 @@ pub async fn rebuild_together(
     projections: &[ProjectionName],
     progress: bool,
     check: Check,
-) -> Result<Vec<Result<Rebuilt, ProjectorError>>, ProjectorError> {
+) -> Result<Vec<(ProjectionName, Result<Rebuilt, ProjectorError>)>, ProjectorError> {
     let started = Instant::now();
-    let mut building = Vec::new();
+    let mut distinct: Vec<ProjectionName> = Vec::new();
     for &projection in projections {
-        if !building
-            .iter()
-            .any(|b: &Building| b.live.projection == projection)
-        {
-            building.push(Building::begin(runtime, projection).await?);
+        if !distinct.contains(&projection) {
+            distinct.push(projection);
         }
     }
+    // Each new generation is its own schema and row of `projection_generations`: set up side
+    // by side.
+    let building = futures::future::try_join_all(
+        distinct
+            .into_iter()
+            .map(|projection| Building::begin(runtime, projection)),
+    )
+    .await?;
     let targets: Vec<Target> = building.iter().map(|b| b.target.clone()).collect();
     let bar = progress_bar(progress, load::union(&targets).values().sum());
     // Bulk: everything up to the high watermarks taken at the start, by loaders of disjoint
@@ -118,7 +124,13 @@ pub async fn rebuild_together(
     let completions = building
         .into_iter()
         .zip(events)
-        .map(|(building, events)| building.complete(runtime, events, check, started));
+        .map(|(building, events)| async move {
+            let projection = building.live.projection;
+            (
+                projection,
+                building.complete(runtime, events, check, started).await,
+            )
+        });
     Ok(futures::future::join_all(completions).await)
 }
 

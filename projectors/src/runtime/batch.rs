@@ -73,7 +73,7 @@ pub struct BatchOutcome {
     pub skipped: usize,
     pub dead_letters: usize,
     /// When each applied event occurred (its metadata's time), for the projection's delay
-    /// histogram.
+    /// histogram; live batches only (a rebuild's events are old by design).
     pub occurred_at: Vec<DateTime<Utc>>,
     pub next_offsets: HashMap<PartitionKey, i64>,
     /// Partitions whose records started after the stored offset (the consumer was positioned
@@ -103,14 +103,44 @@ pub async fn apply_batch(
             until.is_none_or(|limits| limits.get(&r.key).is_some_and(|limit| r.offset < *limit))
         })
         .collect();
-    let mut decoded = Vec::with_capacity(batch.len());
-    for record in &batch {
-        match runtime.codec.decode(record.payload).await {
+    let decoded = decode(runtime, batch.iter().map(|r| r.payload)).await?;
+    let decoded: Vec<&Decoded> = decoded.iter().collect();
+    apply_decoded_batch(db, generation, &batch, &decoded, live).await
+}
+
+/// Decodes each record's payload (a record that cannot be decoded becomes its error, for its
+/// dead letter).
+///
+/// # Errors
+/// When the schema registry cannot be reached: the batch is tried again, nothing is
+/// dead-lettered.
+pub async fn decode<'p>(
+    runtime: &Runtime,
+    payloads: impl ExactSizeIterator<Item = &'p [u8]>,
+) -> Result<Vec<Decoded>, ProjectorError> {
+    let mut decoded = Vec::with_capacity(payloads.len());
+    for payload in payloads {
+        match runtime.codec.decode(payload).await {
             // The registry is down, not the record broken: retry the batch, dead-letter nothing.
             Err(error) if error.is_transient() => return Err(error.into()),
             other => decoded.push(other.map_err(|e| e.to_string())),
         }
     }
+    Ok(decoded)
+}
+
+/// Applies a batch already decoded ([`decode`]; `decoded[i]` is `batch[i]`'s), as
+/// [`apply_batch`] does: a rebuild of several projections decodes each record once for all.
+///
+/// # Errors
+/// On database failure (nothing of the batch is then committed).
+pub async fn apply_decoded_batch(
+    db: &mut PgConnection,
+    generation: Generation,
+    batch: &[&Inbound<'_>],
+    decoded: &[&Decoded],
+    live: bool,
+) -> Result<BatchOutcome, ProjectorError> {
     // Batches of different partitions can share a row (a usage day gets messages and tasks),
     // so two of them may deadlock: that is the moment's fault, not a record's, and the whole
     // batch is tried again (nothing of the losing attempt was committed).
@@ -119,11 +149,10 @@ pub async fn apply_batch(
         .with_max_times(5)
         .build();
     loop {
-        let attempt = match apply_decoded(&mut *db, generation, &batch, &decoded, false, live).await
-        {
+        let attempt = match apply_decoded(&mut *db, generation, batch, decoded, false, live).await {
             Err(ProjectorError::Database(error)) if is_apply_error(&error) => {
                 // Some record broke a constraint: isolate records so only the culprit is dead-lettered.
-                apply_decoded(&mut *db, generation, &batch, &decoded, true, live).await
+                apply_decoded(&mut *db, generation, batch, decoded, true, live).await
             }
             other => other,
         };
@@ -175,13 +204,14 @@ fn is_conflict_code(code: Option<&str>) -> bool {
     matches!(code, Some("40P01" | "40001"))
 }
 
-type Decoded = Result<(EventMetadata, AnyEvent), String>;
+/// A record decoded, or why it could not be.
+pub type Decoded = Result<(EventMetadata, AnyEvent), String>;
 
 async fn apply_decoded(
     db: &mut PgConnection,
     generation: Generation,
     batch: &[&Inbound<'_>],
-    decoded: &[Decoded],
+    decoded: &[&Decoded],
     isolate: bool,
     live: bool,
 ) -> Result<BatchOutcome, ProjectorError> {
@@ -237,7 +267,9 @@ async fn apply_decoded(
                 *applied = meta.sequence;
                 advanced.insert(meta.aggregate_id, (meta.tenant_id.clone(), meta.sequence));
                 outcome.applied += 1;
-                outcome.occurred_at.push(meta.occurred_at);
+                if live {
+                    outcome.occurred_at.push(meta.occurred_at);
+                }
             }
             continue;
         }
@@ -247,7 +279,9 @@ async fn apply_decoded(
                 savepoint.commit().await?;
                 if fresh {
                     outcome.applied += 1;
-                    outcome.occurred_at.push(meta.occurred_at);
+                    if live {
+                        outcome.occurred_at.push(meta.occurred_at);
+                    }
                 } else {
                     outcome.skipped += 1
                 }
@@ -320,7 +354,7 @@ fn event_span(generation: Generation, meta: &EventMetadata) -> tracing::Span {
 /// The versions already applied for the aggregates of a batch, locked until commit.
 async fn applied_versions(
     db: &mut PgConnection,
-    decoded: &[Decoded],
+    decoded: &[&Decoded],
 ) -> Result<HashMap<Uuid, i64>, ProjectorError> {
     let ids: Vec<Uuid> = decoded
         .iter()

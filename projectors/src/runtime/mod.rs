@@ -8,7 +8,10 @@ mod offsets;
 mod statistics;
 
 use batch::is_generation_dropped;
-pub use batch::{apply_batch, apply_record, is_generation_dropped_code, BatchOutcome, Inbound};
+pub use batch::{
+    apply_batch, apply_decoded_batch, apply_record, decode, is_generation_dropped_code,
+    BatchOutcome, Decoded, Inbound,
+};
 pub use consumer::{group_consumer, group_id, refresh, OffsetCache, ProjectionConsumer};
 pub use dead_letters::{forward_pending, DeadLetter};
 pub use offsets::{stored_offsets, PartitionKey};

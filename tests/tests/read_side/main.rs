@@ -7,6 +7,7 @@ mod mid_batch;
 mod read_your_writes;
 mod rebalance;
 mod rebuild;
+mod rebuild_together;
 mod republish;
 mod set_wise;
 mod statistics;
