@@ -10,12 +10,10 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use indicatif::ProgressBar;
 use messaging::consumer::Rewinds;
-use rdkafka::consumer::Consumer;
 use rdkafka::error::KafkaResult;
 use rdkafka::message::{BorrowedMessage, Message};
-use rdkafka::Offset;
 
-use super::assigned_consumer;
+use super::{assigned_consumer, seek_back};
 use crate::runtime::{
     apply_decoded_batch, decode, BatchOutcome, Decoded, Inbound, PartitionKey, Runtime,
 };
@@ -205,14 +203,7 @@ async fn load(
                 *earliest = (*earliest).min(offset);
             }
         }
-        for (key, offset) in rewinds.plan(&rewind) {
-            consumer.seek(
-                &key.topic,
-                key.partition,
-                Offset::Offset(offset),
-                Duration::from_secs(5),
-            )?;
-        }
+        seek_back(&consumer, &mut rewinds, &rewind)?;
         let applied = positions.applied_by_all();
         bar.inc(u64::try_from(applied - shown).unwrap_or(0));
         shown = shown.max(applied);

@@ -341,7 +341,18 @@ async fn consume(
     let outcome = apply_batch(runtime, &mut db, generation, &inbound, limits, false).await?;
     runtime.metrics.record(generation.projection, &outcome);
     rewinds.progressed(outcome.next_offsets.keys());
-    for (key, offset) in rewinds.plan(&outcome.rewind) {
+    seek_back(consumer, rewinds, &outcome.rewind)?;
+    Ok(outcome.applied)
+}
+
+/// Seeks the partitions a batch found positioned past unapplied records back, as `rewinds`
+/// plans (further back when the same offset comes up again).
+fn seek_back(
+    consumer: &StreamConsumer,
+    rewinds: &mut Rewinds,
+    positions: &HashMap<PartitionKey, i64>,
+) -> Result<(), ProjectorError> {
+    for (key, offset) in rewinds.plan(positions) {
         consumer.seek(
             &key.topic,
             key.partition,
@@ -349,7 +360,7 @@ async fn consume(
             Duration::from_secs(5),
         )?;
     }
-    Ok(outcome.applied)
+    Ok(())
 }
 
 /// A consumer outside any group, assigned the partitions at the given offsets.
