@@ -85,7 +85,7 @@ async fn main() -> anyhow::Result<()> {
             let results = rebuild::rebuild_together(&runtime, &projections, true, check)
                 .await
                 .context("rebuild failed; the live generations still serve")?;
-            let mut failed = Vec::new();
+            let mut failed = 0;
             for (projection, result) in results {
                 match result {
                     Ok(done) => {
@@ -99,12 +99,12 @@ async fn main() -> anyhow::Result<()> {
                     }
                     Err(error) => {
                         println!("{projection}: rebuild failed; its live generation still serves: {error}");
-                        failed.push(error.to_string());
+                        failed += 1;
                     }
                 }
             }
-            if !failed.is_empty() {
-                anyhow::bail!("{} of the rebuilds failed", failed.len());
+            if failed > 0 {
+                anyhow::bail!("{failed} of the rebuilds failed");
             }
             Ok(())
         }

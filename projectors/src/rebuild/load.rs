@@ -20,7 +20,7 @@ use crate::runtime::{
 use crate::{Generation, ProjectorError};
 
 /// A new generation to load, and the offset it must reach in each partition it reads.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(super) struct Target {
     pub generation: Generation,
     pub until: HashMap<PartitionKey, i64>,

@@ -16,7 +16,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use sqlx::{PgConnection, PgPool};
 
-use crate::partitions::high_watermarks;
+use crate::partitions::{high_watermarks_of, read_by};
 use crate::runtime::{apply_batch, stored_offsets, Inbound, PartitionKey, Runtime};
 use crate::{Generation, ProjectionName, ProjectorError};
 use compare::compare;
@@ -111,64 +111,63 @@ pub async fn rebuild_together(
     // by side.
     let building = futures::future::try_join_all(
         distinct
-            .into_iter()
-            .map(|projection| Building::begin(runtime, projection)),
+            .iter()
+            .map(|projection| Building::begin(runtime, *projection)),
     )
     .await?;
-    let targets: Vec<Target> = building.iter().map(|b| b.target.clone()).collect();
+    // What the bulk load reads up to: the high watermarks once the new generations exist,
+    // asked of the broker once for all their topics.
+    let marks = high_watermarks_of(&runtime.brokers, &runtime.topic_prefix, &distinct).await?;
+    let targets: Vec<Target> = building
+        .iter()
+        .map(|b| Target {
+            generation: b.new,
+            until: read_by(&marks, &runtime.topic_prefix, b.live.projection),
+        })
+        .collect();
     let bar = progress_bar(progress, load::union(&targets).values().sum());
-    // Bulk: everything up to the high watermarks taken at the start, by loaders of disjoint
-    // partitions.
+    // Bulk: everything up to those high watermarks, by loaders of disjoint partitions.
     let events = load::load_all(runtime, &targets, &bar).await?;
     bar.finish_and_clear();
-    let completions = building
-        .into_iter()
-        .zip(events)
-        .map(|(building, events)| async move {
+    let completions = building.into_iter().zip(targets).zip(events).map(
+        |((building, target), events)| async move {
             let projection = building.live.projection;
-            (
-                projection,
-                building.complete(runtime, events, check, started).await,
-            )
-        });
+            let rebuilt = building
+                .complete(runtime, &target.until, events, check, started)
+                .await;
+            (projection, rebuilt)
+        },
+    );
     Ok(futures::future::join_all(completions).await)
 }
 
 /// A projection whose new generation is being built.
 struct Building {
     live: Generation,
-    target: Target,
+    new: Generation,
 }
 
 impl Building {
-    /// Reserves the new generation, creates its tables without the indexes no write needs,
-    /// and takes the high watermarks its bulk load reads up to.
+    /// Reserves the new generation and creates its tables without the indexes no write needs.
     async fn begin(runtime: &Runtime, projection: ProjectionName) -> Result<Self, ProjectorError> {
         let live = Generation::live(&runtime.pool, projection).await?;
         let new = reserve(&runtime.pool, live).await?;
         new.drop(&runtime.pool).await?; // a previous, abandoned attempt
         new.create_unindexed(&runtime.pool).await?;
-        let until = high_watermarks(&runtime.brokers, &runtime.topic_prefix, projection).await?;
-        Ok(Self {
-            live,
-            target: Target {
-                generation: new,
-                until,
-            },
-        })
+        Ok(Self { live, new })
     }
 
-    /// After the bulk load: indexes, then converge on the live generation's offsets, compare,
-    /// swap, and drop the old generation.
+    /// After the bulk load up to `targets`: indexes, then converge on the live generation's
+    /// offsets, compare, swap, and drop the old generation.
     async fn complete(
         self,
         runtime: &Runtime,
+        targets: &HashMap<PartitionKey, i64>,
         mut events: usize,
         check: Check,
         started: Instant,
     ) -> Result<Rebuilt, ProjectorError> {
-        let Self { live, target } = self;
-        let (new, targets) = (target.generation, target.until);
+        let Self { live, new } = self;
         let projection = live.projection;
         tracing::info!(%projection, generation = new.number, events, elapsed = ?started.elapsed(), "rebuild loaded");
         // The few records the converge step may still apply go through the indexes.

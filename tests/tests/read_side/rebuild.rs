@@ -5,13 +5,10 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use projectors::service::Service;
 use projectors::{Generation, ProjectionName};
 use tests::{projector_settings, Platform, PlatformOptions};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
-use crate::support::{caught_up, count, history};
+use crate::support::{all_projections_caught_up, caught_up, count, edit_one_task_title, history};
 
 /// Reads the tasks view the way the query API does: live generation, then its tables.
 async fn visible_tasks(pool: &sqlx::PgPool) -> i64 {
@@ -35,22 +32,6 @@ async fn visible_tasks(pool: &sqlx::PgPool) -> i64 {
         .unwrap();
     tx.commit().await.unwrap();
     count
-}
-
-/// Runs the six live projections until they have applied everything published so far.
-async fn all_projections_caught_up(
-    platform: &Platform,
-) -> (CancellationToken, JoinHandle<anyhow::Result<()>>) {
-    let service = Service::build(&projector_settings(platform), ProjectionName::ALL.to_vec())
-        .await
-        .unwrap();
-    let stop = CancellationToken::new();
-    let running = tokio::spawn(service.run(stop.clone()));
-    platform
-        .wait_for_empty_outbox(Duration::from_secs(60))
-        .await;
-    caught_up(platform, Duration::from_secs(60)).await;
-    (stop, running)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -147,13 +128,7 @@ async fn a_rebuild_that_differs_from_the_live_view_is_not_swapped_in() {
     history(&platform, 20, 0).await;
     let (stop, running) = all_projections_caught_up(&platform).await;
     // The live view drifts from what its events say (one title changed by hand).
-    sqlx::query(
-        "UPDATE rm_tasks_g1.tasks SET title = title || ' (edited)'
-         WHERE task_id = (SELECT task_id FROM rm_tasks_g1.tasks ORDER BY task_id LIMIT 1)",
-    )
-    .execute(&platform.pool)
-    .await
-    .unwrap();
+    edit_one_task_title(&platform).await;
 
     let runtime = projectors::service::runtime(&projector_settings(&platform))
         .await

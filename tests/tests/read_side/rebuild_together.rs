@@ -4,12 +4,10 @@
 use std::time::Duration;
 
 use projectors::rebuild::{rebuild_together, Check};
-use projectors::service::Service;
 use projectors::{Generation, ProjectionName};
 use tests::{projector_settings, Platform, PlatformOptions};
-use tokio_util::sync::CancellationToken;
 
-use crate::support::{caught_up, count, history};
+use crate::support::{all_projections_caught_up, caught_up, count, edit_one_task_title, history};
 
 async fn live_generation(platform: &Platform, projection: ProjectionName) -> i32 {
     Generation::live(&platform.pool, projection)
@@ -22,25 +20,11 @@ async fn live_generation(platform: &Platform, projection: ProjectionName) -> i32
 async fn projections_rebuilt_together_are_checked_and_swapped_each_on_its_own() {
     let platform = Platform::start("projtogether", PlatformOptions::default()).await;
     history(&platform, 30, 20).await;
-    let service = Service::build(&projector_settings(&platform), ProjectionName::ALL.to_vec())
-        .await
-        .unwrap();
-    let stop = CancellationToken::new();
-    let running = tokio::spawn(service.run(stop.clone()));
-    platform
-        .wait_for_empty_outbox(Duration::from_secs(60))
-        .await;
-    caught_up(&platform, Duration::from_secs(60)).await;
+    let (stop, running) = all_projections_caught_up(&platform).await;
     let events = count(&platform, ProjectionName::Audit, "audit_events").await;
     let messages = count(&platform, ProjectionName::Conversations, "messages").await;
     // The tasks view drifts from its events; the others are what their events say.
-    sqlx::query(
-        "UPDATE rm_tasks_g1.tasks SET title = title || ' (edited)'
-         WHERE task_id = (SELECT task_id FROM rm_tasks_g1.tasks ORDER BY task_id LIMIT 1)",
-    )
-    .execute(&platform.pool)
-    .await
-    .unwrap();
+    edit_one_task_title(&platform).await;
 
     let runtime = projectors::service::runtime(&projector_settings(&platform))
         .await

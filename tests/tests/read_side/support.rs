@@ -2,9 +2,12 @@
 
 use std::time::{Duration, Instant};
 
+use projectors::service::Service;
 use projectors::{Generation, ProjectionName};
 use serde_json::json;
-use tests::Platform;
+use tests::{projector_settings, Platform};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 /// Creates `tasks` tasks (half of them cancelled) and a conversation with `messages` messages
 /// through the REST API; returns the number of events stored.
@@ -123,4 +126,31 @@ pub async fn count(platform: &Platform, projection: ProjectionName, table: &str)
     .fetch_one(&platform.pool)
     .await
     .unwrap()
+}
+
+/// Runs the six live projections until they have applied everything published so far.
+pub async fn all_projections_caught_up(
+    platform: &Platform,
+) -> (CancellationToken, JoinHandle<anyhow::Result<()>>) {
+    let service = Service::build(&projector_settings(platform), ProjectionName::ALL.to_vec())
+        .await
+        .unwrap();
+    let stop = CancellationToken::new();
+    let running = tokio::spawn(service.run(stop.clone()));
+    platform
+        .wait_for_empty_outbox(Duration::from_secs(60))
+        .await;
+    caught_up(platform, Duration::from_secs(60)).await;
+    (stop, running)
+}
+
+/// The live tasks view drifts from what its events say: the first task's title changed by hand.
+pub async fn edit_one_task_title(platform: &Platform) {
+    sqlx::query(
+        "UPDATE rm_tasks_g1.tasks SET title = title || ' (edited)'
+         WHERE task_id = (SELECT task_id FROM rm_tasks_g1.tasks ORDER BY task_id LIMIT 1)",
+    )
+    .execute(&platform.pool)
+    .await
+    .unwrap();
 }
